@@ -1,0 +1,37 @@
+/** Unit specs sit beside the code; e2e specs in test/ share one database engine per run. */
+const tsJest = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+  // content-disposition 3 (under @fastify/static, which Swagger UI needs on Fastify) ships ESM only;
+  // jest's CommonJS runtime cannot require it, so it is compiled like our own code.
+  '^.+/node_modules/content-disposition/.+\\.js$': [
+    'ts-jest',
+    { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' } },
+  ],
+};
+const transformIgnorePatterns = ['/node_modules/(?!content-disposition/)'];
+
+module.exports = {
+  maxWorkers: 2,
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      rootDir: '.',
+      testMatch: ['<rootDir>/src/**/*.spec.ts'],
+      transform: tsJest,
+      transformIgnorePatterns,
+    },
+    {
+      displayName: 'e2e',
+      testEnvironment: 'node',
+      rootDir: '.',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      transform: tsJest,
+      transformIgnorePatterns,
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      setupFiles: ['<rootDir>/test/support/standin-workarounds.js'],
+      slowTestThreshold: 30,
+    },
+  ],
+};

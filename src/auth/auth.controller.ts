@@ -1,0 +1,54 @@
+import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentUser } from '../common/decorators/current-user.decorator';
+import { Public } from '../common/decorators/public.decorator';
+import { ApiErrors } from '../common/errors/api-error-responses.decorator';
+import { ErrorCode } from '../common/errors/error-codes';
+import { ThrottleScope } from '../common/throttling/throttle-scope.decorator';
+import type { PublicUser } from '../users/users.service';
+import { AuthService, type AuthResult } from './auth.service';
+import type { AuthenticatedUser } from './authenticated-user';
+import { AuthResponseDto, UserDto } from './dto/auth-responses.dto';
+import { LoginDto } from './dto/login.dto';
+import { RegisterDto } from './dto/register.dto';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Public()
+  @ThrottleScope('auth')
+  @Post('register')
+  @ApiCreatedResponse({ type: AuthResponseDto })
+  @ApiErrors(
+    [400, ErrorCode.VALIDATION_FAILED],
+    [409, ErrorCode.USER_EXISTS],
+    [429, ErrorCode.TOO_MANY_REQUESTS],
+  )
+  register(@Body() dto: RegisterDto): Promise<AuthResult> {
+    return this.auth.register(dto);
+  }
+
+  @Public()
+  @ThrottleScope('auth')
+  @Post('login')
+  @HttpCode(HttpStatus.OK)
+  @ApiOkResponse({ type: AuthResponseDto })
+  @ApiErrors(
+    [400, ErrorCode.VALIDATION_FAILED],
+    [401, ErrorCode.INVALID_CREDENTIALS],
+    [429, ErrorCode.TOO_MANY_REQUESTS],
+  )
+  login(@Body() dto: LoginDto): Promise<AuthResult> {
+    return this.auth.login(dto);
+  }
+
+  @ApiBearerAuth()
+  @Get('me')
+  @ApiOkResponse({ type: UserDto })
+  @ApiErrors([401, ErrorCode.UNAUTHORIZED], [429, ErrorCode.TOO_MANY_REQUESTS])
+  me(@CurrentUser() user: AuthenticatedUser): Promise<PublicUser> {
+    return this.auth.me(user.id);
+  }
+}

@@ -1,0 +1,50 @@
+import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import type { KeyObject } from 'node:crypto';
+import type { EnvironmentVariables } from '../config/env.validation';
+import { UsersModule } from '../users/users.module';
+import { AdminBootstrapService } from './admin-bootstrap.service';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { JwtAuthGuard } from './guards/jwt-auth.guard';
+import { RolesGuard } from './guards/roles.guard';
+import { JwtKeyModule } from './jwt-key.module';
+import { JWT_SECRET_KEY, toExpiresIn } from './jwt-secret';
+import { PasswordHasher } from './password-hasher';
+import { JwtStrategy } from './strategies/jwt.strategy';
+
+@Module({
+  imports: [
+    UsersModule,
+    PassportModule,
+    JwtKeyModule,
+    JwtModule.registerAsync({
+      imports: [JwtKeyModule],
+      inject: [JWT_SECRET_KEY, ConfigService],
+      useFactory: (secret: KeyObject, config: ConfigService<EnvironmentVariables, true>) => ({
+        // @nestjs/jwt passes the secret straight to jsonwebtoken, which accepts a KeyObject.
+        secret: secret as unknown as string,
+        signOptions: {
+          algorithm: 'HS256',
+          expiresIn: toExpiresIn(config.get('JWT_EXPIRES_IN', { infer: true })),
+        },
+        verifyOptions: { algorithms: ['HS256'] },
+      }),
+    }),
+  ],
+  controllers: [AuthController],
+  providers: [
+    AuthService,
+    PasswordHasher,
+    JwtStrategy,
+    AdminBootstrapService,
+    // Order matters: authenticate, then authorize; the throttler (registered in AppModule) runs after.
+    { provide: APP_GUARD, useClass: JwtAuthGuard },
+    { provide: APP_GUARD, useClass: RolesGuard },
+  ],
+  exports: [JwtKeyModule, JwtModule],
+})
+export class AuthModule {}

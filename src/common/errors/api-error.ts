@@ -1,0 +1,29 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import type { ErrorCode } from './error-codes';
+
+export interface ApiErrorBody {
+  statusCode: number;
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+}
+
+/** An HTTP error that carries a stable `code`; the global filter renders it as-is. */
+export class ApiError extends HttpException {
+  constructor(status: HttpStatus, code: ErrorCode, message: string, details?: unknown) {
+    const body: ApiErrorBody = { statusCode: status, code, message };
+    if (details !== undefined) body.details = details;
+    super(body, status);
+  }
+
+  get body(): ApiErrorBody {
+    return this.getResponse() as ApiErrorBody;
+  }
+}
+
+export const notFound = (code: ErrorCode, message: string) =>
+  new ApiError(HttpStatus.NOT_FOUND, code, message);
+export const conflict = (code: ErrorCode, message: string, details?: unknown) =>
+  new ApiError(HttpStatus.CONFLICT, code, message, details);
+export const badRequest = (code: ErrorCode, message: string, details?: unknown) =>
+  new ApiError(HttpStatus.BAD_REQUEST, code, message, details);

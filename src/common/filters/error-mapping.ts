@@ -1,0 +1,75 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import { ThrottlerException } from '@nestjs/throttler';
+import { ApiError, type ApiErrorBody } from '../errors/api-error';
+import { ErrorCode } from '../errors/error-codes';
+
+const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
+  [HttpStatus.BAD_REQUEST]: ErrorCode.VALIDATION_FAILED,
+  [HttpStatus.UNAUTHORIZED]: ErrorCode.UNAUTHORIZED,
+  [HttpStatus.FORBIDDEN]: ErrorCode.FORBIDDEN,
+  [HttpStatus.NOT_FOUND]: ErrorCode.NOT_FOUND,
+  [HttpStatus.CONFLICT]: ErrorCode.CONFLICT,
+  [HttpStatus.PAYLOAD_TOO_LARGE]: ErrorCode.PAYLOAD_TOO_LARGE,
+  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+  [HttpStatus.TOO_MANY_REQUESTS]: ErrorCode.TOO_MANY_REQUESTS,
+  [HttpStatus.SERVICE_UNAVAILABLE]: ErrorCode.DATABASE_UNAVAILABLE,
+};
+
+/**
+ * Fastify's body-parser errors reach Nest's filters re-wrapped as `new HttpException(message, status)`
+ * (RoutesResolver.mapExternalException), which drops fastify's error code; only the message is left.
+ */
+const INVALID_JSON_MESSAGE = /\bJSON\b/;
+
+const MONGO_DUPLICATE_KEY = 11000;
+const internalError: ApiErrorBody = {
+  statusCode: 500,
+  code: ErrorCode.INTERNAL_ERROR,
+  message: 'Internal server error',
+};
+
+/** Turns anything thrown into the one error shape; `known` is false when it deserves an error log. */
+export function toErrorBody(error: unknown): { body: ApiErrorBody; known: boolean } {
+  if (error instanceof ApiError) return { body: error.body, known: true };
+  if (error instanceof ThrottlerException) {
+    return { body: fromStatus(429, 'Too many requests, slow down'), known: true };
+  }
+  if (error instanceof HttpException) return { body: fromHttpException(error), known: true };
+  if (isDuplicateKey(error)) {
+    return { body: fromStatus(409, 'The resource already exists'), known: true };
+  }
+  if (isConnectionError(error)) {
+    return { body: fromStatus(503, 'The database is unavailable, try again'), known: false };
+  }
+  return { body: internalError, known: false };
+}
+
+function fromStatus(statusCode: number, message: string): ApiErrorBody {
+  return { statusCode, code: STATUS_CODES[statusCode] ?? ErrorCode.INTERNAL_ERROR, message };
+}
+
+function fromHttpException(error: HttpException): ApiErrorBody {
+  const statusCode = error.getStatus();
+  const response = error.getResponse();
+  const message =
+    typeof response === 'object' && response !== null && 'message' in response
+      ? String((response as { message: unknown }).message)
+      : error.message;
+  if (statusCode >= 500) return { ...internalError, statusCode };
+  if (statusCode === 400 && typeof response === 'string' && INVALID_JSON_MESSAGE.test(message)) {
+    return { statusCode, code: ErrorCode.INVALID_JSON, message };
+  }
+  return fromStatus(statusCode, message);
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  return (error as { code?: unknown })?.code === MONGO_DUPLICATE_KEY;
+}
+
+function isConnectionError(error: unknown): boolean {
+  const name = (error as { name?: unknown })?.name;
+  return (
+    typeof name === 'string' &&
+    /^Mongo(Network|ServerSelection|NotConnected|Topology)|^MongooseServerSelectionError/.test(name)
+  );
+}

@@ -1,0 +1,25 @@
+import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { ThrottlerGuard } from '@nestjs/throttler';
+import type { AuthenticatedUser } from '../../auth/authenticated-user';
+import { THROTTLE_SCOPE_KEY, type ThrottleScope } from './throttle-scope.decorator';
+
+export function throttleScopeOf(context: ExecutionContext): ThrottleScope | undefined {
+  return Reflect.getMetadata(THROTTLE_SCOPE_KEY, context.getHandler()) as ThrottleScope | undefined;
+}
+
+/**
+ * Counts requests per user when a valid token came with them (the JWT guard runs first), else per IP.
+ * Scoped routes share one counter per scope; others count per route.
+ */
+@Injectable()
+export class AppThrottlerGuard extends ThrottlerGuard {
+  protected override getTracker(req: { user?: AuthenticatedUser; ip: string }): Promise<string> {
+    return Promise.resolve(req.user ? `user:${req.user.id}` : `ip:${req.ip}`);
+  }
+
+  protected override generateKey(context: ExecutionContext, tracker: string, name: string): string {
+    const scope = throttleScopeOf(context);
+    const bucket = scope ?? `${context.getClass().name}.${context.getHandler().name}`;
+    return `${name}:${bucket}:${tracker}`;
+  }
+}

@@ -1,0 +1,38 @@
+import type { Connection } from 'mongoose';
+
+export type Topology = 'replica set' | 'sharded (mongos)' | 'standalone';
+
+/** What the connected server is, read once at boot and reported by /health. */
+export interface DatabaseInfo {
+  /** e.g. `mongodb-memory-server`, `jongodb`, or `external` when MONGO_URI was given. */
+  source: string;
+  version: string;
+  topology: Topology;
+  transactionsSupported: boolean;
+  transactionsEnabled: boolean;
+  /** One line for logs and /health: `jongodb 8.0.0-jongodb, standalone, transactions off`. */
+  engine: string;
+}
+
+interface HelloReply {
+  setName?: string;
+  msg?: string;
+}
+
+export async function inspectServer(
+  connection: Connection,
+): Promise<{ version: string; topology: Topology }> {
+  const admin = connection.db!.admin();
+  const hello = (await admin.command({ hello: 1 })) as HelloReply;
+  const buildInfo = (await admin.command({ buildInfo: 1 })) as { version?: string };
+  const topology: Topology = hello.setName
+    ? 'replica set'
+    : hello.msg === 'isdbgrid'
+      ? 'sharded (mongos)'
+      : 'standalone';
+  return { version: buildInfo.version ?? 'unknown', topology };
+}
+
+export function describeEngine(info: Omit<DatabaseInfo, 'engine'>): string {
+  return `${info.source} ${info.version}, ${info.topology}, transactions ${info.transactionsEnabled ? 'on' : 'off'}`;
+}

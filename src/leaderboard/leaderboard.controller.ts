@@ -1,0 +1,31 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Public } from '../common/decorators/public.decorator';
+import { ApiErrors } from '../common/errors/api-error-responses.decorator';
+import { ErrorCode } from '../common/errors/error-codes';
+import { ParseObjectIdPipe } from '../common/pipes/parse-object-id.pipe';
+import { LeaderboardQueryDto } from './dto/leaderboard-query.dto';
+import { LeaderboardDto } from './dto/leaderboard.dto';
+import { LeaderboardService } from './leaderboard.service';
+
+@ApiTags('leaderboard')
+@Controller('sales')
+export class LeaderboardController {
+  constructor(private readonly leaderboard: LeaderboardService) {}
+
+  @Public()
+  @Get(':id/leaderboard')
+  @ApiOkResponse({ type: LeaderboardDto })
+  @ApiErrors(
+    [400, ErrorCode.VALIDATION_FAILED],
+    [400, ErrorCode.INVALID_ID],
+    [404, ErrorCode.SALE_NOT_FOUND],
+    [429, ErrorCode.TOO_MANY_REQUESTS],
+  )
+  forSale(
+    @Param('id', ParseObjectIdPipe) saleId: string,
+    @Query() query: LeaderboardQueryDto,
+  ): Promise<LeaderboardDto> {
+    return this.leaderboard.forSale(saleId, query);
+  }
+}

@@ -1,0 +1,27 @@
+import { Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module';
+import type { EnvironmentVariables } from './config/env.validation';
+import { configureApp } from './configure-app';
+import { createAdapter } from './main-adapter';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(), createAdapter(), {
+    bufferLogs: false,
+  });
+  configureApp(app);
+  const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
+  const port = config.get('PORT', { infer: true });
+  await app.listen(port, '0.0.0.0');
+  new Logger('Bootstrap').log(
+    `Listening on http://localhost:${port} (API /api, Swagger UI /api-docs, OpenAPI /api-doc)`,
+  );
+}
+
+bootstrap().catch((error: unknown) => {
+  // Config errors name the variable; print them plainly and exit non-zero.
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

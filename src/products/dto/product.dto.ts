@@ -1,0 +1,32 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class ProductDto {
+  @ApiProperty({ example: '665f1c2e9b1e8a3f4c0d1234' })
+  id: string;
+
+  @ApiProperty({ example: 'Limited sneakers' })
+  name: string;
+
+  @ApiProperty({ example: 'Only 100 pairs' })
+  description: string;
+
+  @ApiProperty({ example: 129.99 })
+  price: number;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  createdAt: Date;
+}
+
+export class ProductPageDto {
+  @ApiProperty({ type: [ProductDto] })
+  items: ProductDto[];
+
+  @ApiProperty({ example: 1 })
+  total: number;
+
+  @ApiProperty({ example: 1 })
+  page: number;
+
+  @ApiProperty({ example: 20 })
+  limit: number;
+}

@@ -1,0 +1,86 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import type { EnvironmentVariables } from '../config/env.validation';
+import { SaleStockService } from '../sales/sale-stock.service';
+import { PurchaseRecordsService } from './purchase-records.service';
+
+const BATCH = 500;
+
+export interface ReconcileReport {
+  abandoned: number;
+  repaired: number;
+  deferred: number;
+}
+
+/**
+ * Repairs what a crash (or a lost connection) between the purchase steps left behind, when running
+ * without transactions: pending records older than PURCHASE_PENDING_TIMEOUT_MS are abandoned attempts;
+ * their sales get counters recounted from the confirmed purchases once no attempt is in flight.
+ */
+@Injectable()
+export class PurchaseReconciler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('PurchaseReconciler');
+  private running = false;
+
+  constructor(
+    private readonly records: PurchaseRecordsService,
+    private readonly stock: SaleStockService,
+    private readonly config: ConfigService<EnvironmentVariables, true>,
+    private readonly scheduler: SchedulerRegistry,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const every = this.config.get('RECONCILE_INTERVAL_MS', { infer: true });
+    this.scheduler.addInterval(
+      'purchase-reconciler',
+      setInterval(() => void this.runSafely(), every),
+    );
+  }
+
+  onModuleDestroy(): void {
+    if (this.scheduler.doesExist('interval', 'purchase-reconciler')) {
+      this.scheduler.deleteInterval('purchase-reconciler');
+    }
+  }
+
+  async reconcile(now = new Date()): Promise<ReconcileReport> {
+    const timeout = this.config.get('PURCHASE_PENDING_TIMEOUT_MS', { infer: true });
+    const abandoned = await this.records.findAbandoned(new Date(now.getTime() - timeout), BATCH);
+    // Flag first: from here on, attempts on these sales no longer give units back themselves.
+    await this.stock.markNeedsReconcile([...new Map(abandoned.map((p) => [String(p.saleId), p.saleId])).values()]);
+    let removed = 0;
+    for (const purchase of abandoned) {
+      if (await this.records.deletePending(purchase._id)) removed += 1;
+    }
+    let repaired = 0;
+    let deferred = 0;
+    for (const sale of await this.stock.findNeedingReconcile(BATCH)) {
+      if ((await this.records.countPending(sale._id)) > 0) {
+        deferred += 1; // attempts in flight: not quiet yet
+        continue;
+      }
+      const units = await this.records.sumConfirmedUnits(sale._id);
+      if (await this.stock.repairCounters(sale, units)) repaired += 1;
+      else deferred += 1;
+    }
+    return { abandoned: removed, repaired, deferred };
+  }
+
+  private async runSafely(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      const report = await this.reconcile();
+      if (report.abandoned || report.repaired) {
+        this.logger.warn(
+          `abandoned ${report.abandoned} attempt(s), recounted ${report.repaired} sale(s)`,
+        );
+      }
+    } catch (error) {
+      this.logger.error(`reconcile failed: ${(error as Error).message}`);
+    } finally {
+      this.running = false;
+    }
+  }
+}

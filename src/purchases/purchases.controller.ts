@@ -1,0 +1,50 @@
+import { Body, Controller, Get, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { CurrentUser } from '../common/decorators/current-user.decorator';
+import { ApiErrors } from '../common/errors/api-error-responses.decorator';
+import { ErrorCode } from '../common/errors/error-codes';
+import { ParseObjectIdPipe } from '../common/pipes/parse-object-id.pipe';
+import { ThrottleScope } from '../common/throttling/throttle-scope.decorator';
+import { CreatePurchaseDto } from './dto/create-purchase.dto';
+import { MyPurchaseDto, PurchaseDto } from './dto/purchase.dto';
+import { PurchasesService } from './purchases.service';
+
+@ApiTags('purchases')
+@ApiBearerAuth()
+@Controller()
+export class PurchasesController {
+  constructor(private readonly purchases: PurchasesService) {}
+
+  @ThrottleScope('purchase')
+  @Post('sales/:id/purchase')
+  @ApiCreatedResponse({ type: PurchaseDto, description: 'Durable and counted' })
+  @ApiErrors(
+    [400, ErrorCode.VALIDATION_FAILED],
+    [400, ErrorCode.INVALID_ID],
+    [400, ErrorCode.QUANTITY_LIMIT_EXCEEDED],
+    [401, ErrorCode.UNAUTHORIZED],
+    [404, ErrorCode.SALE_NOT_FOUND],
+    [409, ErrorCode.SALE_NOT_STARTED],
+    [409, ErrorCode.SALE_ENDED],
+    [409, ErrorCode.SOLD_OUT],
+    [409, ErrorCode.INSUFFICIENT_STOCK],
+    [409, ErrorCode.ALREADY_PURCHASED],
+    [429, ErrorCode.TOO_MANY_REQUESTS],
+    [503, ErrorCode.PURCHASE_NOT_COMPLETED],
+  )
+  purchase(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', ParseObjectIdPipe) saleId: string,
+    @Body() dto: CreatePurchaseDto,
+  ): Promise<PurchaseDto> {
+    return this.purchases.purchase(user, saleId, dto.quantity);
+  }
+
+  @Get('purchases/me')
+  @ApiOkResponse({ type: [MyPurchaseDto], description: 'Newest first' })
+  @ApiErrors([401, ErrorCode.UNAUTHORIZED], [429, ErrorCode.TOO_MANY_REQUESTS])
+  mine(@CurrentUser() user: AuthenticatedUser): Promise<MyPurchaseDto[]> {
+    return this.purchases.myPurchases(user.id);
+  }
+}

@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { SalesModule } from '../sales/sales.module';
+import { PurchaseReconciler } from './purchase-reconciler';
+import { PurchaseRecordsService } from './purchase-records.service';
+import { PurchasesController } from './purchases.controller';
+import { PurchasesService } from './purchases.service';
+import { Purchase, PurchaseSchema } from './schemas/purchase.schema';
+
+@Module({
+  imports: [
+    MongooseModule.forFeature([{ name: Purchase.name, schema: PurchaseSchema }]),
+    SalesModule,
+  ],
+  controllers: [PurchasesController],
+  providers: [PurchasesService, PurchaseRecordsService, PurchaseReconciler],
+  exports: [PurchaseRecordsService],
+})
+export class PurchasesModule {}

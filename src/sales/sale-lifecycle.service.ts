@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { Model } from 'mongoose';
+import { Sale } from './schemas/sale.schema';
+
+export interface LifecycleChanges {
+  ended: number;
+  activated: number;
+  soldOut: number;
+  reopened: number;
+}
+
+/** The stored status transitions, each a single conditional updateMany that is safe to run anywhere. */
+@Injectable()
+export class SaleLifecycleService {
+  constructor(@InjectModel(Sale.name) private readonly sales: Model<Sale>) {}
+
+  async advance(now: Date): Promise<LifecycleChanges> {
+    // Ending first: a sale whose whole window passed while the service was down goes straight to ended.
+    const ended = await this.sales.updateMany(
+      { status: { $ne: 'ended' }, endTime: { $lte: now } },
+      { $set: { status: 'ended' } },
+    );
+    const activated = await this.sales.updateMany(
+      {
+        status: 'scheduled',
+        startTime: { $lte: now },
+        $or: [{ endTime: null }, { endTime: { $gt: now } }],
+      },
+      { $set: { status: 'active', activatedAt: now } },
+    );
+    // Repairs for a purchase whose sold-out follow-up was lost, or units given back afterwards.
+    const soldOut = await this.sales.updateMany(
+      { status: { $in: ['scheduled', 'active'] }, remainingQuantity: { $lte: 0 } },
+      { $set: { status: 'sold_out' } },
+    );
+    const reopened = await this.sales.updateMany(
+      { status: 'sold_out', remainingQuantity: { $gt: 0 } },
+      { $set: { status: 'active' } },
+    );
+    return {
+      ended: ended.modifiedCount,
+      activated: activated.modifiedCount,
+      soldOut: soldOut.modifiedCount,
+      reopened: reopened.modifiedCount,
+    };
+  }
+}

@@ -1,0 +1,35 @@
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Cron, CronExpression } from '@nestjs/schedule';
+import { SaleLifecycleService } from './sale-lifecycle.service';
+
+/**
+ * Moves stored statuses along with the clock, once a second, and once at boot to catch up on whatever
+ * happened while the service was down. Purchases never wait for it: they judge "open" from the times.
+ */
+@Injectable()
+export class SalesScheduler implements OnApplicationBootstrap {
+  private readonly logger = new Logger('SalesScheduler');
+  private running = false;
+
+  constructor(private readonly lifecycle: SaleLifecycleService) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.tick();
+  }
+
+  @Cron(CronExpression.EVERY_SECOND, { name: 'sale-status' })
+  async tick(now = new Date()): Promise<void> {
+    if (this.running) return; // a slow database must not pile up overlapping ticks
+    this.running = true;
+    try {
+      const changes = await this.lifecycle.advance(now);
+      if (changes.ended || changes.activated) {
+        this.logger.log(`ended ${changes.ended}, activated ${changes.activated} sale(s)`);
+      }
+    } catch (error) {
+      this.logger.error(`status sweep failed: ${(error as Error).message}`);
+    } finally {
+      this.running = false;
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { type HydratedDocument, Types } from 'mongoose';
+
+export const SALE_STATUSES = ['scheduled', 'active', 'sold_out', 'ended'] as const;
+export type SaleStatus = (typeof SALE_STATUSES)[number];
+
+@Schema({ _id: false })
+export class ProductSnapshot {
+  @Prop({ required: true })
+  name: string;
+
+  @Prop({ required: true })
+  priceCents: number;
+}
+
+@Schema({ timestamps: true, collection: 'sales' })
+export class Sale {
+  @Prop({ required: true })
+  name: string;
+
+  @Prop({ type: Types.ObjectId, required: true })
+  productId: Types.ObjectId;
+
+  /** Copied at creation (products are immutable), so reading a sale never joins. */
+  @Prop({ type: ProductSnapshot, required: true })
+  product: ProductSnapshot;
+
+  @Prop({ required: true })
+  startTime: Date;
+
+  @Prop({ type: Date, default: null })
+  endTime: Date | null;
+
+  @Prop({ required: true, min: 1 })
+  totalQuantity: number;
+
+  /** Only ever changed by `$inc` with a `$gte` guard (purchase) or by a guarded repair (reconciler). */
+  @Prop({ required: true, min: 0 })
+  remainingQuantity: number;
+
+  @Prop({ required: true, default: 0 })
+  soldQuantity: number;
+
+  @Prop({ required: true, min: 1, default: 1 })
+  maxPerUser: number;
+
+  @Prop({ type: String, required: true, enum: SALE_STATUSES, default: 'scheduled' })
+  status: SaleStatus;
+
+  @Prop({ type: Date, default: null })
+  activatedAt: Date | null;
+
+  /** Bumped by every accepted decrement, never lowered: gives each purchase its place in line. */
+  @Prop({ required: true, default: 0 })
+  acceptedSeq: number;
+
+  /** Set when an abandoned purchase attempt may have left the counters off; the reconciler clears it. */
+  @Prop({ default: false })
+  needsReconcile: boolean;
+
+  createdAt: Date;
+}
+
+export type SaleDocument = HydratedDocument<Sale>;
+export type StoredSale = Sale & { _id: Types.ObjectId };
+export const SaleSchema = SchemaFactory.createForClass(Sale);
+
+// The scheduler's activation sweep: status = scheduled, startTime <= now.
+SaleSchema.index({ status: 1, startTime: 1 });
+// The scheduler's ending sweep: status in (...), endTime <= now.
+SaleSchema.index({ status: 1, endTime: 1 });
+// The sale list, newest first.
+SaleSchema.index({ createdAt: -1, _id: -1 });
+// The reconciler's work list; almost always empty.
+SaleSchema.index({ needsReconcile: 1 });

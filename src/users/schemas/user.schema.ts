@@ -1,0 +1,34 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import type { HydratedDocument } from 'mongoose';
+
+export const ROLES = ['user', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+@Schema({ timestamps: true, collection: 'users' })
+export class User {
+  @Prop({ required: true })
+  username: string;
+
+  /** Lower-cased username: uniqueness ignores case, so "Alice" and "alice" cannot both exist. */
+  @Prop({ required: true })
+  usernameKey: string;
+
+  /** Stored lower-cased: emails are unique case-insensitively. */
+  @Prop({ required: true })
+  email: string;
+
+  @Prop({ required: true, select: false })
+  passwordHash: string;
+
+  @Prop({ type: String, required: true, enum: ROLES, default: 'user' })
+  role: Role;
+
+  createdAt: Date;
+}
+
+export type UserDocument = HydratedDocument<User>;
+export const UserSchema = SchemaFactory.createForClass(User);
+
+// Login looks users up by email; both indexes also enforce registration's uniqueness rules.
+UserSchema.index({ email: 1 }, { unique: true });
+UserSchema.index({ usernameKey: 1 }, { unique: true });

@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { Model, Types } from 'mongoose';
+import { conflict } from '../common/errors/api-error';
+import { ErrorCode } from '../common/errors/error-codes';
+import { User, type Role } from './schemas/user.schema';
+
+export interface PublicUser {
+  id: string;
+  username: string;
+  email: string;
+  role: Role;
+}
+
+export interface NewUser {
+  username: string;
+  email: string;
+  passwordHash: string;
+  role: Role;
+}
+
+type StoredUser = User & { _id: Types.ObjectId };
+
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+export function toPublicUser(user: StoredUser): PublicUser {
+  return { id: user._id.toHexString(), username: user.username, email: user.email, role: user.role };
+}
+
+@Injectable()
+export class UsersService {
+  constructor(@InjectModel(User.name) private readonly users: Model<User>) {}
+
+  async create(user: NewUser): Promise<PublicUser> {
+    try {
+      const created = await this.users.create({
+        ...user,
+        email: normalizeEmail(user.email),
+        usernameKey: user.username.toLowerCase(),
+      });
+      return toPublicUser(created.toObject());
+    } catch (error) {
+      if ((error as { code?: number }).code === 11000) {
+        throw conflict(ErrorCode.USER_EXISTS, 'A user with this username or email already exists');
+      }
+      throw error;
+    }
+  }
+
+  /** The only read that includes the password hash; used by login alone. */
+  async findCredentialsByEmail(
+    email: string,
+  ): Promise<(PublicUser & { passwordHash: string }) | null> {
+    const user = await this.users
+      .findOne({ email: normalizeEmail(email) })
+      .select('+passwordHash')
+      .lean<StoredUser>()
+      .exec();
+    return user ? { ...toPublicUser(user), passwordHash: user.passwordHash } : null;
+  }
+
+  async findById(id: string): Promise<PublicUser | null> {
+    if (!Types.ObjectId.isValid(id)) return null;
+    const user = await this.users.findById(id).lean<StoredUser>().exec();
+    return user ? toPublicUser(user) : null;
+  }
+
+  async findByEmail(email: string): Promise<PublicUser | null> {
+    const user = await this.users.findOne({ email: normalizeEmail(email) }).lean<StoredUser>().exec();
+    return user ? toPublicUser(user) : null;
+  }
+}

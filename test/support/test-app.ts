@@ -1,0 +1,63 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { randomBytes } from 'node:crypto';
+import { basename } from 'node:path';
+import request from 'supertest';
+import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/configure-app';
+import { createAdapter } from '../../src/main-adapter';
+
+export const ADMIN = { email: 'admin@example.test', password: 'admin-password-1', username: 'root_admin' };
+
+/** A database name unique to the calling test file (and run), on the run's shared engine. */
+export function uniqueDatabaseName(): string {
+  const file = basename(expect.getState().testPath ?? 'test').replace(/\W+/g, '_').slice(0, 30);
+  return `${file}_${randomBytes(4).toString('hex')}`;
+}
+
+export function databaseUri(name: string): string {
+  const url = new URL(process.env.MONGO_URI!);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Generous limits unless a test asks otherwise: most tests are not about throttling. */
+export function testEnvironment(database: string, env: Record<string, string> = {}) {
+  return {
+    NODE_ENV: 'test',
+    MONGO_URI: databaseUri(database),
+    JWT_SECRET: 'test-secret-that-is-at-least-32-characters-long',
+    BCRYPT_ROUNDS: '4',
+    THROTTLE_LIMIT: '1000000',
+    THROTTLE_AUTH_LIMIT: '1000000',
+    THROTTLE_PURCHASE_LIMIT: '1000000',
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    ADMIN_USERNAME: ADMIN.username,
+    ...env,
+  };
+}
+
+export async function createTestApp(
+  database: string,
+  env: Record<string, string> = {},
+): Promise<NestFastifyApplication> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule.forRoot(testEnvironment(database, env))],
+  }).compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createAdapter());
+  configureApp(app);
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return app;
+}
+
+export const http = (app: NestFastifyApplication) => request(app.getHttpServer());
+
+export async function adminToken(app: NestFastifyApplication): Promise<string> {
+  const response = await http(app)
+    .post('/api/auth/login')
+    .send({ email: ADMIN.email, password: ADMIN.password })
+    .expect(200);
+  return (response.body as { accessToken: string }).accessToken;
+}
