@@ -33,6 +33,10 @@ export async function inspectServer(
   return { version: buildInfo.version ?? 'unknown', topology };
 }
 
+/** e.g. `jongodb 8.0.0-jongodb (embedded), standalone, transactions off`. */
 export function describeEngine(info: Omit<DatabaseInfo, 'engine'>): string {
-  return `${info.source} ${info.version}, ${info.topology}, transactions ${info.transactionsEnabled ? 'on' : 'off'}`;
+  const server = info.version.includes('jongodb') ? 'jongodb' : 'mongod';
+  const origin = info.source === 'external' ? 'MONGO_URI' : `embedded via ${info.source}`;
+  const transactions = info.transactionsEnabled ? 'on' : 'off';
+  return `${server} ${info.version} (${origin}), ${info.topology}, transactions ${transactions}`;
 }

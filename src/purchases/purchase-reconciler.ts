@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { EnvironmentVariables } from '../config/env.validation';
@@ -19,7 +19,7 @@ export interface ReconcileReport {
  * their sales get counters recounted from the confirmed purchases once no attempt is in flight.
  */
 @Injectable()
-export class PurchaseReconciler implements OnApplicationBootstrap, OnModuleDestroy {
+export class PurchaseReconciler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('PurchaseReconciler');
   private running = false;
 
@@ -38,7 +38,7 @@ export class PurchaseReconciler implements OnApplicationBootstrap, OnModuleDestr
     );
   }
 
-  onModuleDestroy(): void {
+  beforeApplicationShutdown(): void {
     if (this.scheduler.doesExist('interval', 'purchase-reconciler')) {
       this.scheduler.deleteInterval('purchase-reconciler');
     }

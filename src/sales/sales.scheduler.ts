@@ -1,4 +1,9 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import { SaleLifecycleService } from './sale-lifecycle.service';
 
@@ -7,9 +12,10 @@ import { SaleLifecycleService } from './sale-lifecycle.service';
  * happened while the service was down. Purchases never wait for it: they judge "open" from the times.
  */
 @Injectable()
-export class SalesScheduler implements OnApplicationBootstrap {
+export class SalesScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('SalesScheduler');
   private running = false;
+  private stopping = false;
 
   constructor(private readonly lifecycle: SaleLifecycleService) {}
 
@@ -17,9 +23,14 @@ export class SalesScheduler implements OnApplicationBootstrap {
     await this.tick();
   }
 
+  /** The database closes during shutdown; a tick started then would only log a spurious error. */
+  beforeApplicationShutdown(): void {
+    this.stopping = true;
+  }
+
   @Cron(CronExpression.EVERY_SECOND, { name: 'sale-status' })
   async tick(now = new Date()): Promise<void> {
-    if (this.running) return; // a slow database must not pile up overlapping ticks
+    if (this.running || this.stopping) return; // a slow database must not pile up overlapping ticks
     this.running = true;
     try {
       const changes = await this.lifecycle.advance(now);

@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
 import request from 'supertest';
 import { AppModule } from '../../src/app.module';
@@ -47,12 +48,17 @@ export async function createTestApp(
   }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createAdapter());
   configureApp(app);
-  await app.init();
-  await app.getHttpAdapter().getInstance().ready();
+  // Listening on a real port lets storms fire hundreds of concurrent requests over real sockets.
+  await app.listen(0, '127.0.0.1');
   return app;
 }
 
-export const http = (app: NestFastifyApplication) => request(app.getHttpServer());
+export const baseUrl = (app: NestFastifyApplication) => {
+  const address = app.getHttpServer().address() as AddressInfo;
+  return `http://127.0.0.1:${address.port}`;
+};
+
+export const http = (app: NestFastifyApplication) => request(baseUrl(app));
 
 export async function adminToken(app: NestFastifyApplication): Promise<string> {
   const response = await http(app)

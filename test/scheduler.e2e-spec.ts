@@ -1,0 +1,73 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { getModelToken } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
+import { Types } from 'mongoose';
+import { createSale, secondsFromNow } from './factories/catalog.factory';
+import { MongoClient } from 'mongodb';
+import { adminToken, createTestApp, databaseUri, http, uniqueDatabaseName } from './support/test-app';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function storedStatus(app: NestFastifyApplication, id: string): Promise<string> {
+  const sales = app.get<Model<{ status: string }>>(getModelToken('Sale'));
+  const sale = await sales.findById(new Types.ObjectId(id)).lean().exec();
+  return sale!.status;
+}
+
+describe('the sale scheduler (e2e, real time)', () => {
+  const database = uniqueDatabaseName();
+  let app: NestFastifyApplication;
+  let admin: string;
+
+  beforeAll(async () => {
+    app = await createTestApp(database);
+    admin = await adminToken(app);
+  });
+  afterAll(() => app?.close());
+
+  it('activates a sale by itself within a second of its startTime, without any manual call', async () => {
+    const sale = await createSale(app, admin, { startTime: secondsFromNow(2) });
+    expect(await storedStatus(app, sale.id)).toBe('scheduled');
+    await sleep(3_200);
+    expect(await storedStatus(app, sale.id)).toBe('active');
+    const body = (await http(app).get(`/api/sales/${sale.id}`).expect(200)).body;
+    expect(body.status).toBe('active');
+    expect(new Date(body.activatedAt).getTime() - new Date(sale.startTime).getTime()).toBeLessThan(1_500);
+  });
+
+  it('marks a sale ended by itself within a second of its endTime', async () => {
+    const sale = await createSale(app, admin, { startTime: secondsFromNow(-1), endTime: secondsFromNow(2) });
+    await sleep(3_200);
+    expect(await storedStatus(app, sale.id)).toBe('ended');
+  });
+
+  it('catches up at boot on sales that should have started or ended while it was down', async () => {
+    await app.close();
+    // Written while the service is down, straight into its database, with times already past.
+    const client = await MongoClient.connect(databaseUri(database));
+    const base = {
+      name: 'missed',
+      productId: new Types.ObjectId(),
+      product: { name: 'missed', priceCents: 100 },
+      totalQuantity: 1,
+      remainingQuantity: 1,
+      soldQuantity: 0,
+      maxPerUser: 1,
+      acceptedSeq: 0,
+      status: 'scheduled',
+      startTime: new Date(Date.now() - 60_000),
+      createdAt: new Date(),
+    };
+    const inserted = await client
+      .db()
+      .collection('sales')
+      .insertMany([
+        { ...base, endTime: null },
+        { ...base, endTime: new Date(Date.now() - 30_000) },
+      ]);
+    await client.close();
+    app = await createTestApp(database);
+    expect(await storedStatus(app, String(inserted.insertedIds[0]))).toBe('active');
+    expect(await storedStatus(app, String(inserted.insertedIds[1]))).toBe('ended');
+  });
+});
