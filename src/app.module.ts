@@ -1,7 +1,10 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AuthModule } from './auth/auth.module';
+import { JwtAuthGuard } from './auth/guards/jwt-auth.guard';
+import { RolesGuard } from './auth/guards/roles.guard';
 import { ThrottlingModule, throttlerGuardProvider } from './common/throttling/throttling.module';
 import { validateEnvironment } from './config/env.validation';
 import { DatabaseModule } from './database/database.module';
@@ -42,8 +45,12 @@ export class AppModule {
         }),
         ...featureModules,
       ],
-      // After AuthModule's guards (JWT, roles), so throttling can key on the authenticated user.
-      providers: [throttlerGuardProvider],
+      // Global guards run in this order: authenticate, authorize, then throttle (keyed by the user).
+      providers: [
+        { provide: APP_GUARD, useClass: JwtAuthGuard },
+        { provide: APP_GUARD, useClass: RolesGuard },
+        throttlerGuardProvider,
+      ],
     };
   }
 }

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import type { KeyObject } from 'node:crypto';
@@ -9,8 +8,6 @@ import { UsersModule } from '../users/users.module';
 import { AdminBootstrapService } from './admin-bootstrap.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
-import { JwtAuthGuard } from './guards/jwt-auth.guard';
-import { RolesGuard } from './guards/roles.guard';
 import { JwtKeyModule } from './jwt-key.module';
 import { JWT_SECRET_KEY, toExpiresIn } from './jwt-secret';
 import { PasswordHasher } from './password-hasher';
@@ -41,9 +38,6 @@ import { JwtStrategy } from './strategies/jwt.strategy';
     PasswordHasher,
     JwtStrategy,
     AdminBootstrapService,
-    // Order matters: authenticate, then authorize; the throttler (registered in AppModule) runs after.
-    { provide: APP_GUARD, useClass: JwtAuthGuard },
-    { provide: APP_GUARD, useClass: RolesGuard },
   ],
   exports: [JwtKeyModule, JwtModule],
 })

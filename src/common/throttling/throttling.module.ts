@@ -32,5 +32,5 @@ import { FixedWindowThrottlerStorage } from './fixed-window-throttler.storage';
 })
 export class ThrottlingModule {}
 
-/** Registered after the auth guards so that the tracker can be the authenticated user. */
+/** Registered by AppModule after the auth guards, so that the tracker can be the authenticated user. */
 export const throttlerGuardProvider = { provide: APP_GUARD, useClass: AppThrottlerGuard };

@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { testEnvironment } from './test-app';
+
+const ROOT = join(__dirname, '..', '..');
+const MAIN = join(ROOT, 'dist', 'main.js');
+
+export interface ChildApp {
+  url: string;
+  process: ChildProcess;
+  output: string[];
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.once('error', reject);
+  });
+}
+
+/** Starts the built service (dist/main.js) as its own process, as production would run it. */
+export async function startChildApp(database: string, env: Record<string, string> = {}): Promise<ChildApp> {
+  if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` first');
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['-r', join(__dirname, 'standin-workarounds.js'), MAIN],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...testEnvironment(database, env), PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const output: string[] = [];
+  child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`child app exited early:\n${output.join('')}`);
+    const up = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    if (up) return { url, process: child, output };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`child app did not become healthy:\n${output.join('')}`);
+}
+
+export function stopChildApp(app: ChildApp, signal: NodeJS.Signals): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (app.process.exitCode !== null || app.process.signalCode !== null) {
+      resolve(app.process.exitCode);
+      return;
+    }
+    app.process.once('exit', (code) => resolve(code));
+    app.process.kill(signal);
+  });
+}
