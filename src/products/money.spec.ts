@@ -11,9 +11,11 @@ describe('money', () => {
   });
 
   it('answers every two-decimal amount below 1000 back as the same JSON number', () => {
+    const mismatches: number[] = [];
     for (let cents = 0; cents < 100_000; cents += 1) {
       const amount = Number((cents / 100).toFixed(2));
-      expect(fromCents(toCents(amount))).toBe(amount);
+      if (fromCents(toCents(amount)) !== amount) mismatches.push(amount);
     }
+    expect(mismatches).toEqual([]);
   });
 });

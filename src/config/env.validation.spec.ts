@@ -1,0 +1,64 @@
+import { validateEnvironment } from './env.validation';
+
+const SECRET = 'x'.repeat(32);
+
+describe('validateEnvironment', () => {
+  it('applies the documented defaults to an empty environment', () => {
+    const env = validateEnvironment({});
+    expect(env).toMatchObject({
+      NODE_ENV: 'development',
+      PORT: 5000,
+      MONGO_TRANSACTIONS: 'auto',
+      JWT_EXPIRES_IN: '1h',
+      THROTTLE_TTL: 60,
+      THROTTLE_LIMIT: 100,
+      THROTTLE_AUTH_LIMIT: 10,
+      THROTTLE_PURCHASE_LIMIT: 5,
+    });
+    expect(env.JWT_SECRET).toBeUndefined();
+    expect(env.MONGO_URI).toBeUndefined();
+  });
+
+  it('converts numeric strings and treats empty values as unset', () => {
+    expect(validateEnvironment({ PORT: '8080', THROTTLE_LIMIT: '', MONGO_URI: '' })).toMatchObject({
+      PORT: 8080,
+      THROTTLE_LIMIT: 100,
+      MONGO_URI: undefined,
+    });
+  });
+
+  it.each([
+    ['PORT', { PORT: 'eighty' }],
+    ['PORT', { PORT: '70000' }],
+    ['THROTTLE_LIMIT', { THROTTLE_LIMIT: '0' }],
+    ['MONGO_URI', { MONGO_URI: 'postgres://localhost' }],
+    ['MONGO_TRANSACTIONS', { MONGO_TRANSACTIONS: 'sometimes' }],
+    ['JWT_SECRET', { JWT_SECRET: 'short' }],
+    ['JWT_EXPIRES_IN', { JWT_EXPIRES_IN: 'forever' }],
+    ['NODE_ENV', { NODE_ENV: 'staging' }],
+    ['ADMIN_EMAIL', { ADMIN_EMAIL: 'nope', ADMIN_PASSWORD: 'long-enough' }],
+  ])('stops boot naming %s when it is bad', (name, raw) => {
+    expect(() => validateEnvironment(raw)).toThrow(new RegExp(`\\b${name}\\b`));
+  });
+
+  it('requires JWT_SECRET (32+ chars) and MONGO_URI in production', () => {
+    expect(() => validateEnvironment({ NODE_ENV: 'production', MONGO_URI: 'mongodb://db/x' })).toThrow(
+      /JWT_SECRET/,
+    );
+    expect(() => validateEnvironment({ NODE_ENV: 'production', JWT_SECRET: SECRET })).toThrow(/MONGO_URI/);
+    expect(() =>
+      validateEnvironment({ NODE_ENV: 'production', JWT_SECRET: SECRET, MONGO_URI: 'mongodb://db/x' }),
+    ).not.toThrow();
+  });
+
+  it('refuses a cheap bcrypt cost in production but allows it in tests', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: SECRET, MONGO_URI: 'mongodb://db/x' };
+    expect(() => validateEnvironment({ ...production, BCRYPT_ROUNDS: '4' })).toThrow(/BCRYPT_ROUNDS/);
+    expect(validateEnvironment({ NODE_ENV: 'test', BCRYPT_ROUNDS: '4' }).BCRYPT_ROUNDS).toBe(4);
+  });
+
+  it('requires ADMIN_EMAIL and ADMIN_PASSWORD together', () => {
+    expect(() => validateEnvironment({ ADMIN_EMAIL: 'a@b.co' })).toThrow(/ADMIN_EMAIL and ADMIN_PASSWORD/);
+    expect(() => validateEnvironment({ ADMIN_EMAIL: 'a@b.co', ADMIN_PASSWORD: 'long-enough' })).not.toThrow();
+  });
+});
