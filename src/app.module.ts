@@ -17,15 +17,15 @@ import { UsersModule } from './users/users.module';
 
 const featureModules = [
   ScheduleModule.forRoot(),
-    DatabaseModule,
-    ThrottlingModule,
-    AuthModule,
-    UsersModule,
-    ProductsModule,
-    SalesModule,
-    PurchasesModule,
-    LeaderboardModule,
-    HealthModule,
+  DatabaseModule,
+  ThrottlingModule,
+  AuthModule,
+  UsersModule,
+  ProductsModule,
+  SalesModule,
+  PurchasesModule,
+  LeaderboardModule,
+  HealthModule,
 ];
 
 @Module({})

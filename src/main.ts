@@ -8,9 +8,13 @@ import { configureApp } from './configure-app';
 import { createAdapter } from './main-adapter';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(), createAdapter(), {
-    bufferLogs: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(),
+    createAdapter(),
+    {
+      bufferLogs: false,
+    },
+  );
   configureApp(app);
   const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
   const port = config.get('PORT', { infer: true });

@@ -69,7 +69,11 @@ describe('auth (e2e)', () => {
       .post('/api/auth/login')
       .send({ email: user.email.toUpperCase(), password: 'password-123' })
       .expect(200);
-    expect(response.body.user).toMatchObject({ id: user.id, username: user.username, role: 'user' });
+    expect(response.body.user).toMatchObject({
+      id: user.id,
+      username: user.username,
+      role: 'user',
+    });
     expect(response.body.accessToken).toEqual(expect.any(String));
   });
 
@@ -97,14 +101,25 @@ describe('auth (e2e)', () => {
 
   it('GET /auth/me answers the caller', async () => {
     const user = await registerUser(app);
-    const response = await http(app).get('/api/auth/me').auth(user.token, { type: 'bearer' }).expect(200);
-    expect(response.body).toEqual({ id: user.id, username: user.username, email: user.email, role: 'user' });
+    const response = await http(app)
+      .get('/api/auth/me')
+      .auth(user.token, { type: 'bearer' })
+      .expect(200);
+    expect(response.body).toEqual({
+      id: user.id,
+      username: user.username,
+      email: user.email,
+      role: 'user',
+    });
   });
 
   it.each([
     ['no token', undefined],
     ['a malformed token', 'not-a-jwt'],
-    ['a token signed with another secret', 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidXNlcm5hbWUiOiJ4Iiwicm9sZSI6ImFkbWluIn0.2JpZLdQ1ZqLNaYmYqC9RdmDiSXuJKWZXVHrrDnXM3vI'],
+    [
+      'a token signed with another secret',
+      'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidXNlcm5hbWUiOiJ4Iiwicm9sZSI6ImFkbWluIn0.2JpZLdQ1ZqLNaYmYqC9RdmDiSXuJKWZXVHrrDnXM3vI',
+    ],
   ])('GET /auth/me with %s answers 401 UNAUTHORIZED', async (_case, token) => {
     const call = http(app).get('/api/auth/me');
     const response = await (token ? call.auth(token, { type: 'bearer' }) : call).expect(401);
@@ -116,8 +131,14 @@ describe('auth (e2e)', () => {
     try {
       const user = await registerUser(short);
       await new Promise((resolve) => setTimeout(resolve, 2_100));
-      const response = await http(short).get('/api/auth/me').auth(user.token, { type: 'bearer' }).expect(401);
-      expect(response.body).toMatchObject({ code: 'UNAUTHORIZED', message: 'Access token expired' });
+      const response = await http(short)
+        .get('/api/auth/me')
+        .auth(user.token, { type: 'bearer' })
+        .expect(401);
+      expect(response.body).toMatchObject({
+        code: 'UNAUTHORIZED',
+        message: 'Access token expired',
+      });
     } finally {
       await short.close();
     }

@@ -40,7 +40,11 @@ describe('products and sales (e2e)', () => {
       ['no name', { price: 10 }],
       ['an unknown field', { name: 'x', price: 1, stock: 5 }],
     ])('rejects %s with 400 VALIDATION_FAILED', async (_case, body) => {
-      const response = await http(app).post('/api/products').auth(admin, { type: 'bearer' }).send(body).expect(400);
+      const response = await http(app)
+        .post('/api/products')
+        .auth(admin, { type: 'bearer' })
+        .send(body)
+        .expect(400);
       expect(response.body.code).toBe('VALIDATION_FAILED');
     });
 
@@ -51,7 +55,10 @@ describe('products and sales (e2e)', () => {
         .send({ name: 'x', price: 1 })
         .expect(403);
       expect(forbidden.body.code).toBe('FORBIDDEN');
-      const anonymous = await http(app).post('/api/products').send({ name: 'x', price: 1 }).expect(401);
+      const anonymous = await http(app)
+        .post('/api/products')
+        .send({ name: 'x', price: 1 })
+        .expect(401);
       expect(anonymous.body.code).toBe('UNAUTHORIZED');
     });
 
@@ -100,7 +107,10 @@ describe('products and sales (e2e)', () => {
 
     it.each([
       ['endTime before startTime', { startTime: secondsFromNow(60), endTime: secondsFromNow(30) }],
-      ['endTime equal to startTime', { startTime: '2030-01-01T00:00:00Z', endTime: '2030-01-01T00:00:00Z' }],
+      [
+        'endTime equal to startTime',
+        { startTime: '2030-01-01T00:00:00Z', endTime: '2030-01-01T00:00:00Z' },
+      ],
       ['a time without zone', { startTime: '2030-01-01T10:00:00' }],
       ['a non-date time', { startTime: 'tomorrow' }],
       ['a numeric time', { startTime: 1893456000000 }],
@@ -113,7 +123,12 @@ describe('products and sales (e2e)', () => {
       const response = await http(app)
         .post('/api/sales')
         .auth(admin, { type: 'bearer' })
-        .send({ productId: product.id, startTime: secondsFromNow(60), totalQuantity: 5, ...override })
+        .send({
+          productId: product.id,
+          startTime: secondsFromNow(60),
+          totalQuantity: 5,
+          ...override,
+        })
         .expect(400);
       expect(response.body.code).toBe('VALIDATION_FAILED');
     });
@@ -122,7 +137,11 @@ describe('products and sales (e2e)', () => {
       const response = await http(app)
         .post('/api/sales')
         .auth(admin, { type: 'bearer' })
-        .send({ productId: '0123456789abcdef01234567', startTime: secondsFromNow(60), totalQuantity: 5 })
+        .send({
+          productId: '0123456789abcdef01234567',
+          startTime: secondsFromNow(60),
+          totalQuantity: 5,
+        })
         .expect(404);
       expect(response.body.code).toBe('PRODUCT_NOT_FOUND');
     });
@@ -143,41 +162,61 @@ describe('products and sales (e2e)', () => {
     });
 
     it('answers 404 SALE_NOT_FOUND and 400 INVALID_ID on GET /sales/:id', async () => {
-      expect((await http(app).get('/api/sales/0123456789abcdef01234567').expect(404)).body.code).toBe(
-        'SALE_NOT_FOUND',
-      );
+      expect(
+        (await http(app).get('/api/sales/0123456789abcdef01234567').expect(404)).body.code,
+      ).toBe('SALE_NOT_FOUND');
       expect((await http(app).get('/api/sales/xyz').expect(400)).body.code).toBe('INVALID_ID');
     });
 
     it('activates a future sale now: startTime moves to now, activation is idempotent', async () => {
       const sale = await createSale(app, admin, { startTime: secondsFromNow(3600) });
       const before = Date.now();
-      const first = await http(app).post(`/api/sales/${sale.id}/activate`).auth(admin, { type: 'bearer' }).expect(200);
+      const first = await http(app)
+        .post(`/api/sales/${sale.id}/activate`)
+        .auth(admin, { type: 'bearer' })
+        .expect(200);
       expect(first.body.status).toBe('active');
       expect(new Date(first.body.startTime).getTime()).toBeGreaterThanOrEqual(before - 5);
       expect(new Date(first.body.startTime).getTime()).toBeLessThanOrEqual(Date.now());
       expect(first.body.activatedAt).toEqual(first.body.startTime);
-      const second = await http(app).post(`/api/sales/${sale.id}/activate`).auth(admin, { type: 'bearer' }).expect(200);
+      const second = await http(app)
+        .post(`/api/sales/${sale.id}/activate`)
+        .auth(admin, { type: 'bearer' })
+        .expect(200);
       expect(second.body).toMatchObject({ status: 'active', activatedAt: first.body.activatedAt });
     });
 
     it('answers 409 SALE_CLOSED when activating an ended sale', async () => {
-      const sale = await createSale(app, admin, { startTime: secondsFromNow(-10), endTime: secondsFromNow(-5) });
-      const response = await http(app).post(`/api/sales/${sale.id}/activate`).auth(admin, { type: 'bearer' }).expect(409);
+      const sale = await createSale(app, admin, {
+        startTime: secondsFromNow(-10),
+        endTime: secondsFromNow(-5),
+      });
+      const response = await http(app)
+        .post(`/api/sales/${sale.id}/activate`)
+        .auth(admin, { type: 'bearer' })
+        .expect(409);
       expect(response.body.code).toBe('SALE_CLOSED');
     });
 
     it('lists sales filtered by their status as of now', async () => {
       const future = await createSale(app, admin, { startTime: secondsFromNow(3600) });
-      const ended = await createSale(app, admin, { startTime: secondsFromNow(-10), endTime: secondsFromNow(-1) });
+      const ended = await createSale(app, admin, {
+        startTime: secondsFromNow(-10),
+        endTime: secondsFromNow(-1),
+      });
       const scheduled = await http(app).get('/api/sales?status=scheduled&limit=100').expect(200);
       const endedList = await http(app).get('/api/sales?status=ended&limit=100').expect(200);
-      const ids = (body: { items: Array<{ id: string; status: string }> }) => body.items.map((s) => s.id);
+      const ids = (body: { items: Array<{ id: string; status: string }> }) =>
+        body.items.map((s) => s.id);
       expect(ids(scheduled.body)).toContain(future.id);
       expect(ids(scheduled.body)).not.toContain(ended.id);
       expect(ids(endedList.body)).toContain(ended.id);
-      expect(scheduled.body.items.every((s: { status: string }) => s.status === 'scheduled')).toBe(true);
-      expect((await http(app).get('/api/sales?status=bogus').expect(400)).body.code).toBe('VALIDATION_FAILED');
+      expect(scheduled.body.items.every((s: { status: string }) => s.status === 'scheduled')).toBe(
+        true,
+      );
+      expect((await http(app).get('/api/sales?status=bogus').expect(400)).body.code).toBe(
+        'VALIDATION_FAILED',
+      );
     });
   });
 });

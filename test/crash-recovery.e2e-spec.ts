@@ -5,7 +5,13 @@ import { PurchaseRecordsService } from '../src/purchases/purchase-records.servic
 import { SaleStockService } from '../src/sales/sale-stock.service';
 import { createSale } from './factories/catalog.factory';
 import { startChildApp, stopChildApp, type ChildApp } from './support/child-app';
-import { ADMIN, adminToken, createTestApp, databaseUri, uniqueDatabaseName } from './support/test-app';
+import {
+  ADMIN,
+  adminToken,
+  createTestApp,
+  databaseUri,
+  uniqueDatabaseName,
+} from './support/test-app';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const FAST_RECONCILER = { RECONCILE_INTERVAL_MS: '300', PURCHASE_PENDING_TIMEOUT_MS: '1000' };
@@ -13,7 +19,10 @@ const FAST_RECONCILER = { RECONCILE_INTERVAL_MS: '300', PURCHASE_PENDING_TIMEOUT
 async function post(url: string, path: string, body: object, token?: string) {
   const response = await fetch(`${url}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -57,13 +66,21 @@ describe('crash recovery (e2e)', () => {
 
   it('SIGKILL mid-storm, restart: never oversold, one purchase per user, every 201 kept', async () => {
     let app: ChildApp = await startChildApp(database, FAST_RECONCILER);
-    const login = await post(app.url, '/api/auth/login', { email: ADMIN.email, password: ADMIN.password });
+    const login = await post(app.url, '/api/auth/login', {
+      email: ADMIN.email,
+      password: ADMIN.password,
+    });
     const admin = login.body.accessToken as string;
     const product = await post(app.url, '/api/products', { name: 'Crash', price: 1 }, admin);
     const sale = await post(
       app.url,
       '/api/sales',
-      { productId: product.body.id, startTime: new Date(Date.now() - 1000).toISOString(), totalQuantity: 150, maxPerUser: 2 },
+      {
+        productId: product.body.id,
+        startTime: new Date(Date.now() - 1000).toISOString(),
+        totalQuantity: 150,
+        maxPerUser: 2,
+      },
       admin,
     );
     const saleId = sale.body.id as string;
@@ -71,7 +88,11 @@ describe('crash recovery (e2e)', () => {
     for (let i = 0; i < 400; i += 20) {
       const batch = await Promise.all(
         Array.from({ length: 20 }, (_, j) =>
-          post(app.url, '/api/auth/register', { username: `crash_${i + j}`, email: `crash_${i + j}@example.test`, password: 'password-123' }),
+          post(app.url, '/api/auth/register', {
+            username: `crash_${i + j}`,
+            email: `crash_${i + j}@example.test`,
+            password: 'password-123',
+          }),
         ),
       );
       tokens.push(...batch.map((r) => r.body.accessToken as string));
@@ -81,7 +102,12 @@ describe('crash recovery (e2e)', () => {
     let killed = false;
     const storm = tokens.map(async (token, i) => {
       await sleep(i * 2); // a steady stream, so the kill lands in the middle of it
-      const result = await post(app.url, `/api/sales/${saleId}/purchase`, { quantity: 1 + (i % 2) }, token).catch(() => null);
+      const result = await post(
+        app.url,
+        `/api/sales/${saleId}/purchase`,
+        { quantity: 1 + (i % 2) },
+        token,
+      ).catch(() => null);
       if (result?.status === 201) accepted.push(result.body.id as string);
       if (!killed && accepted.length >= 30) {
         killed = true;
@@ -98,7 +124,9 @@ describe('crash recovery (e2e)', () => {
       const { confirmed } = await expectConsistent(db, id);
       const kept = new Set(confirmed.map((r) => String(r._id)));
       expect(accepted.every((purchaseId) => kept.has(purchaseId))).toBe(true);
-      console.log(`[crash] ${accepted.length} accepted before the kill, ${confirmed.length} purchases kept`);
+      console.log(
+        `[crash] ${accepted.length} accepted before the kill, ${confirmed.length} purchases kept`,
+      );
     } finally {
       await stopChildApp(app, 'SIGTERM');
     }
@@ -109,12 +137,18 @@ describe('crash recovery (e2e)', () => {
 
     beforeAll(async () => {
       // A slow interval: this test drives reconcile() itself.
-      app = await createTestApp(database, { RECONCILE_INTERVAL_MS: '600000', PURCHASE_PENDING_TIMEOUT_MS: '1000' });
+      app = await createTestApp(database, {
+        RECONCILE_INTERVAL_MS: '600000',
+        PURCHASE_PENDING_TIMEOUT_MS: '1000',
+      });
     });
     afterAll(() => app.close());
 
     it('gives back units taken by an attempt that never confirmed, and only once', async () => {
-      const sale = await createSale(app, await adminToken(app), { totalQuantity: 10, maxPerUser: 3 });
+      const sale = await createSale(app, await adminToken(app), {
+        totalQuantity: 10,
+        maxPerUser: 3,
+      });
       const saleId = new ObjectId(sale.id);
       const stock = app.get(SaleStockService);
       const records = app.get(PurchaseRecordsService);
@@ -137,7 +171,11 @@ describe('crash recovery (e2e)', () => {
       expect(await reconciler.reconcile()).toMatchObject({ abandoned: 2, repaired: 1 });
       expect(await reconciler.reconcile()).toMatchObject({ abandoned: 0, repaired: 0 });
       const { sale: after } = await expectConsistent(db, saleId);
-      expect(after).toMatchObject({ remainingQuantity: 10, soldQuantity: 0, needsReconcile: false });
+      expect(after).toMatchObject({
+        remainingQuantity: 10,
+        soldQuantity: 0,
+        needsReconcile: false,
+      });
     });
 
     it('waits while an attempt is in flight (a fresh pending record) and repairs once quiet', async () => {
@@ -146,12 +184,19 @@ describe('crash recovery (e2e)', () => {
       const stock = app.get(SaleStockService);
       const records = app.get(PurchaseRecordsService);
       const base = { saleId, username: 'x', saleName: 'x', productName: 'x', quantity: 1 };
-      await records.insertPending({ ...base, userId: new ObjectId() }, new Date(Date.now() - 5_000));
+      await records.insertPending(
+        { ...base, userId: new ObjectId() },
+        new Date(Date.now() - 5_000),
+      );
       await stock.takeUnits(saleId, 1, new Date());
       const inFlight = await records.insertPending({ ...base, userId: new ObjectId() }, new Date());
 
       const reconciler = app.get(PurchaseReconciler);
-      expect(await reconciler.reconcile()).toMatchObject({ abandoned: 1, repaired: 0, deferred: 1 });
+      expect(await reconciler.reconcile()).toMatchObject({
+        abandoned: 1,
+        repaired: 0,
+        deferred: 1,
+      });
       await records.deletePending(inFlight._id);
       expect(await reconciler.reconcile()).toMatchObject({ repaired: 1 });
       await expectConsistent(db, saleId);

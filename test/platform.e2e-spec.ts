@@ -19,7 +19,9 @@ describe('platform: health, docs, errors, throttling (e2e)', () => {
     expect(response.body).toEqual({
       status: 'ok',
       database: 'up',
-      engine: expect.stringMatching(/(jongodb|mongod) .+, (standalone|replica set|sharded \(mongos\)), transactions (on|off)$/),
+      engine: expect.stringMatching(
+        /(jongodb|mongod) .+, (standalone|replica set|sharded \(mongos\)), transactions (on|off)$/,
+      ),
     });
   });
 
@@ -30,7 +32,10 @@ describe('platform: health, docs, errors, throttling (e2e)', () => {
     expect(doc.headers['content-disposition']).toMatch(/^attachment; filename=".+\.json"$/);
     const spec = JSON.parse(doc.text);
     expect(spec.openapi).toMatch(/^3\./);
-    expect(spec.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(spec.components.securitySchemes.bearer).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+    });
     for (const path of [
       '/api/auth/register',
       '/api/auth/login',
@@ -48,20 +53,37 @@ describe('platform: health, docs, errors, throttling (e2e)', () => {
       expect(Object.keys(spec.paths)).toContain(path);
     }
     const purchaseDoc = JSON.stringify(spec.paths['/api/sales/{id}/purchase']);
-    for (const code of ['SALE_NOT_FOUND', 'SALE_NOT_STARTED', 'SALE_ENDED', 'SOLD_OUT', 'INSUFFICIENT_STOCK', 'ALREADY_PURCHASED', 'QUANTITY_LIMIT_EXCEEDED', 'VALIDATION_FAILED', 'TOO_MANY_REQUESTS']) {
+    for (const code of [
+      'SALE_NOT_FOUND',
+      'SALE_NOT_STARTED',
+      'SALE_ENDED',
+      'SOLD_OUT',
+      'INSUFFICIENT_STOCK',
+      'ALREADY_PURCHASED',
+      'QUANTITY_LIMIT_EXCEEDED',
+      'VALIDATION_FAILED',
+      'TOO_MANY_REQUESTS',
+    ]) {
       expect(purchaseDoc).toContain(code);
     }
   });
 
   it('answers malformed JSON with 400 INVALID_JSON and an unknown route with 404 NOT_FOUND', async () => {
-    const bad = await http(app).post('/api/auth/login').set('content-type', 'application/json').send('{"email":').expect(400);
+    const bad = await http(app)
+      .post('/api/auth/login')
+      .set('content-type', 'application/json')
+      .send('{"email":')
+      .expect(400);
     expect(bad.body).toMatchObject({ statusCode: 400, code: 'INVALID_JSON' });
     const missing = await http(app).get('/api/nowhere').expect(404);
     expect(missing.body).toMatchObject({ statusCode: 404, code: 'NOT_FOUND' });
   });
 
   it('never answers 500 for odd bodies: text, arrays, huge payloads', async () => {
-    const text = await http(app).post('/api/auth/login').set('content-type', 'text/plain').send('hello');
+    const text = await http(app)
+      .post('/api/auth/login')
+      .set('content-type', 'text/plain')
+      .send('hello');
     expect(text.status).toBeGreaterThanOrEqual(400);
     expect(text.status).toBeLessThan(500);
     expect(text.body.code).toEqual(expect.any(String));
@@ -100,9 +122,15 @@ describe('platform: health, docs, errors, throttling (e2e)', () => {
 
     it('limits register + login together per IP, with 429 TOO_MANY_REQUESTS and Retry-After', async () => {
       await http(small).post('/api/auth/register').send(buildRegistration()).expect(201);
-      await http(small).post('/api/auth/login').send({ email: 'no@example.test', password: 'whatever1' }).expect(401);
+      await http(small)
+        .post('/api/auth/login')
+        .send({ email: 'no@example.test', password: 'whatever1' })
+        .expect(401);
       await http(small).post('/api/auth/register').send(buildRegistration()).expect(201);
-      const limited = await http(small).post('/api/auth/login').send({ email: 'no@example.test', password: 'whatever1' }).expect(429);
+      const limited = await http(small)
+        .post('/api/auth/login')
+        .send({ email: 'no@example.test', password: 'whatever1' })
+        .expect(429);
       expect(limited.body).toMatchObject({ statusCode: 429, code: 'TOO_MANY_REQUESTS' });
       expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     });

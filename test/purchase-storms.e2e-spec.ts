@@ -8,7 +8,8 @@ import { adminToken, createTestApp, http, uniqueDatabaseName } from './support/t
 
 type Outcome = { status: number; code?: string; user: TestUser; quantity: number; at: number };
 
-const sleepUntil = (time: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, time - Date.now())));
+const sleepUntil = (time: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.max(0, time - Date.now())));
 
 describe('purchase storms (e2e, concurrent requests fired together)', () => {
   let app: NestFastifyApplication;
@@ -23,7 +24,8 @@ describe('purchase storms (e2e, concurrent requests fired together)', () => {
     return { status: response.status, code: response.body.code, user, quantity, at: Date.now() };
   }
 
-  const count = (outcomes: Outcome[], predicate: (o: Outcome) => boolean) => outcomes.filter(predicate).length;
+  const count = (outcomes: Outcome[], predicate: (o: Outcome) => boolean) =>
+    outcomes.filter(predicate).length;
 
   beforeAll(async () => {
     app = await createTestApp(uniqueDatabaseName());
@@ -43,9 +45,12 @@ describe('purchase storms (e2e, concurrent requests fired together)', () => {
     const { sale: after, confirmed } = await expectStockInvariants(app, sale.id);
     expect(after).toMatchObject({ remainingQuantity: 0, soldQuantity: 100, status: 'sold_out' });
 
-    const board = (await http(app).get(`/api/sales/${sale.id}/leaderboard?limit=100`).expect(200)).body;
+    const board = (await http(app).get(`/api/sales/${sale.id}/leaderboard?limit=100`).expect(200))
+      .body;
     expect(board.total).toBe(100);
-    expect(board.items.map((row: { rank: number }) => row.rank)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(board.items.map((row: { rank: number }) => row.rank)).toEqual(
+      Array.from({ length: 100 }, (_, i) => i + 1),
+    );
     const winners = new Set(outcomes.filter((o) => o.status === 201).map((o) => o.user.username));
     const ranked = board.items.map((row: { username: string }) => row.username);
     expect(new Set(ranked).size).toBe(100);
@@ -74,7 +79,9 @@ describe('purchase storms (e2e, concurrent requests fired together)', () => {
   it('maxPerUser 3, random quantities, demand above stock: accepted units sum to the units sold', async () => {
     const sale = await createSale(app, admin, { totalQuantity: 150, maxPerUser: 3 });
     const quantities = users.map((_, i) => ((i * 7919) % 4) + 1); // 1..4, deterministic, demand ~750
-    const outcomes = await Promise.all(users.map((user, i) => attempt(user, sale.id, quantities[i])));
+    const outcomes = await Promise.all(
+      users.map((user, i) => attempt(user, sale.id, quantities[i])),
+    );
 
     const accepted = outcomes.filter((o) => o.status === 201);
     const { sale: after } = await expectStockInvariants(app, sale.id);
@@ -84,7 +91,11 @@ describe('purchase storms (e2e, concurrent requests fired together)', () => {
     );
     expect(accepted.every((o) => o.quantity <= 3)).toBe(true);
     const rejectedCodes = new Set(outcomes.filter((o) => o.status !== 201).map((o) => o.code));
-    expect([...rejectedCodes].every((code) => ['SOLD_OUT', 'INSUFFICIENT_STOCK', 'QUANTITY_LIMIT_EXCEEDED'].includes(code!))).toBe(true);
+    expect(
+      [...rejectedCodes].every((code) =>
+        ['SOLD_OUT', 'INSUFFICIENT_STOCK', 'QUANTITY_LIMIT_EXCEEDED'].includes(code!),
+      ),
+    ).toBe(true);
     expect(after.remainingQuantity).toBeLessThan(3);
   });
 
@@ -97,7 +108,10 @@ describe('purchase storms (e2e, concurrent requests fired together)', () => {
 
   it('a burst spanning startTime: before it SALE_NOT_STARTED, after it accepted, no manual activation', async () => {
     const start = Date.now() + 1_500;
-    const sale = await createSale(app, admin, { startTime: new Date(start).toISOString(), totalQuantity: 1000 });
+    const sale = await createSale(app, admin, {
+      startTime: new Date(start).toISOString(),
+      totalQuantity: 1000,
+    });
     const burst: Array<Promise<Outcome & { sentAt: number }>> = [];
     for (let i = 0; i < 40; i += 1) {
       await sleepUntil(start - 1_000 + i * 50); // every 50 ms from 1 s before to 1 s after

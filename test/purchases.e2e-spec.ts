@@ -57,7 +57,10 @@ describe('purchases and the leaderboard (e2e)', () => {
     const [first, second] = await registerUsers(app, 2);
     await buy(first, sale.id, { quantity: 2 }).expect(201);
     const rejected = await buy(second, sale.id, { quantity: 2 }).expect(409);
-    expect(rejected.body).toMatchObject({ code: 'INSUFFICIENT_STOCK', details: { remainingQuantity: 1 } });
+    expect(rejected.body).toMatchObject({
+      code: 'INSUFFICIENT_STOCK',
+      details: { remainingQuantity: 1 },
+    });
     await buy(second, sale.id, { quantity: 1 }).expect(201);
     await expectStockInvariants(app, sale.id);
   });
@@ -66,9 +69,14 @@ describe('purchases and the leaderboard (e2e)', () => {
     const sale = await createSale(app, admin, { totalQuantity: 10, maxPerUser: 2 });
     const user = await registerUser(app);
     const over = await buy(user, sale.id, { quantity: 3 }).expect(400);
-    expect(over.body).toMatchObject({ code: 'QUANTITY_LIMIT_EXCEEDED', details: { maxPerUser: 2 } });
+    expect(over.body).toMatchObject({
+      code: 'QUANTITY_LIMIT_EXCEEDED',
+      details: { maxPerUser: 2 },
+    });
     for (const quantity of [0, -1, 1.5, '1', null]) {
-      expect((await buy(user, sale.id, { quantity }).expect(400)).body.code).toBe('VALIDATION_FAILED');
+      expect((await buy(user, sale.id, { quantity }).expect(400)).body.code).toBe(
+        'VALIDATION_FAILED',
+      );
     }
     expect((await buy(user, sale.id, { quantity: 1, extra: true }).expect(400)).body.code).toBe(
       'VALIDATION_FAILED',
@@ -80,7 +88,10 @@ describe('purchases and the leaderboard (e2e)', () => {
     const user = await registerUser(app);
     const future = await createSale(app, admin, { startTime: secondsFromNow(3600) });
     expect((await buy(user, future.id).expect(409)).body.code).toBe('SALE_NOT_STARTED');
-    const past = await createSale(app, admin, { startTime: secondsFromNow(-20), endTime: secondsFromNow(-10) });
+    const past = await createSale(app, admin, {
+      startTime: secondsFromNow(-20),
+      endTime: secondsFromNow(-10),
+    });
     expect((await buy(user, past.id).expect(409)).body.code).toBe('SALE_ENDED');
     await expectStockInvariants(app, future.id);
   });
@@ -89,18 +100,23 @@ describe('purchases and the leaderboard (e2e)', () => {
     const user = await registerUser(app);
     const sale = await createSale(app, admin, { startTime: secondsFromNow(3600) });
     await buy(user, sale.id).expect(409);
-    await http(app).post(`/api/sales/${sale.id}/activate`).auth(admin, { type: 'bearer' }).expect(200);
+    await http(app)
+      .post(`/api/sales/${sale.id}/activate`)
+      .auth(admin, { type: 'bearer' })
+      .expect(200);
     await buy(user, sale.id).expect(201);
   });
 
   it('answers 404 SALE_NOT_FOUND, 400 INVALID_ID and 401 without a token', async () => {
     const user = await registerUser(app);
-    expect((await buy(user, '0123456789abcdef01234567').expect(404)).body.code).toBe('SALE_NOT_FOUND');
+    expect((await buy(user, '0123456789abcdef01234567').expect(404)).body.code).toBe(
+      'SALE_NOT_FOUND',
+    );
     expect((await buy(user, 'nope').expect(400)).body.code).toBe('INVALID_ID');
     const sale = await createSale(app, admin);
-    expect((await http(app).post(`/api/sales/${sale.id}/purchase`).send({}).expect(401)).body.code).toBe(
-      'UNAUTHORIZED',
-    );
+    expect(
+      (await http(app).post(`/api/sales/${sale.id}/purchase`).send({}).expect(401)).body.code,
+    ).toBe('UNAUTHORIZED');
   });
 
   it('lists the caller’s purchases newest first with sale and product names', async () => {
@@ -109,9 +125,19 @@ describe('purchases and the leaderboard (e2e)', () => {
     const newer = await createSale(app, admin, { name: 'Newer drop' });
     await buy(user, older.id).expect(201);
     await buy(user, newer.id).expect(201);
-    const response = await http(app).get('/api/purchases/me').auth(user.token, { type: 'bearer' }).expect(200);
-    expect(response.body.map((p: { saleName: string }) => p.saleName)).toEqual(['Newer drop', 'Older drop']);
-    expect(response.body[0]).toMatchObject({ saleId: newer.id, productName: 'Limited sneakers', quantity: 1 });
+    const response = await http(app)
+      .get('/api/purchases/me')
+      .auth(user.token, { type: 'bearer' })
+      .expect(200);
+    expect(response.body.map((p: { saleName: string }) => p.saleName)).toEqual([
+      'Newer drop',
+      'Older drop',
+    ]);
+    expect(response.body[0]).toMatchObject({
+      saleId: newer.id,
+      productName: 'Limited sneakers',
+      quantity: 1,
+    });
     expect((await http(app).get('/api/purchases/me').expect(401)).body.code).toBe('UNAUTHORIZED');
   });
 
@@ -123,22 +149,37 @@ describe('purchases and the leaderboard (e2e)', () => {
       for (const [index, user] of buyers.entries()) {
         await buy(user, sale.id, { quantity: (index % 3) + 1 }).expect(index === 5 ? 409 : 201);
       }
-      const page1 = (await http(app).get(`/api/sales/${sale.id}/leaderboard?page=1&limit=3`).expect(200)).body;
-      const page3 = (await http(app).get(`/api/sales/${sale.id}/leaderboard?page=3&limit=3`).expect(200)).body;
+      const page1 = (
+        await http(app).get(`/api/sales/${sale.id}/leaderboard?page=1&limit=3`).expect(200)
+      ).body;
+      const page3 = (
+        await http(app).get(`/api/sales/${sale.id}/leaderboard?page=3&limit=3`).expect(200)
+      ).body;
       expect(page1).toMatchObject({ saleId: sale.id, total: 6, page: 1, limit: 3 });
-      expect(page1.items.map((row: { rank: number; username: string }) => [row.rank, row.username])).toEqual([
+      expect(
+        page1.items.map((row: { rank: number; username: string }) => [row.rank, row.username]),
+      ).toEqual([
         [1, buyers[0].username],
         [2, buyers[1].username],
         [3, buyers[2].username],
       ]);
       expect(page3.items).toEqual([]);
-      const page2 = (await http(app).get(`/api/sales/${sale.id}/leaderboard?page=2&limit=3`).expect(200)).body;
-      expect(page2.items.map((row: { rank: number; username: string }) => [row.rank, row.username])).toEqual([
+      const page2 = (
+        await http(app).get(`/api/sales/${sale.id}/leaderboard?page=2&limit=3`).expect(200)
+      ).body;
+      expect(
+        page2.items.map((row: { rank: number; username: string }) => [row.rank, row.username]),
+      ).toEqual([
         [4, buyers[3].username],
         [5, buyers[4].username],
         [6, buyers[6].username],
       ]);
-      expect(Object.keys(page1.items[0]).sort()).toEqual(['purchasedAt', 'quantity', 'rank', 'username']);
+      expect(Object.keys(page1.items[0]).sort()).toEqual([
+        'purchasedAt',
+        'quantity',
+        'rank',
+        'username',
+      ]);
       const text = JSON.stringify([page1, page2]);
       for (const user of buyers) {
         expect(text).not.toContain(user.email);
@@ -152,13 +193,14 @@ describe('purchases and the leaderboard (e2e)', () => {
       const body = (await http(app).get(`/api/sales/${sale.id}/leaderboard`).expect(200)).body;
       expect(body).toMatchObject({ total: 0, page: 1, limit: 50, items: [] });
       for (const query of ['limit=0', 'limit=101', 'page=0', 'page=x']) {
-        expect((await http(app).get(`/api/sales/${sale.id}/leaderboard?${query}`).expect(400)).body.code).toBe(
-          'VALIDATION_FAILED',
-        );
+        expect(
+          (await http(app).get(`/api/sales/${sale.id}/leaderboard?${query}`).expect(400)).body.code,
+        ).toBe('VALIDATION_FAILED');
       }
-      expect((await http(app).get('/api/sales/0123456789abcdef01234567/leaderboard').expect(404)).body.code).toBe(
-        'SALE_NOT_FOUND',
-      );
+      expect(
+        (await http(app).get('/api/sales/0123456789abcdef01234567/leaderboard').expect(404)).body
+          .code,
+      ).toBe('SALE_NOT_FOUND');
     });
 
     it('is served by an index scan, not a collection scan', async () => {
@@ -171,7 +213,10 @@ describe('purchases and the leaderboard (e2e)', () => {
       const { PurchaseRecordsService } = await import('../src/purchases/purchase-records.service');
       const { Types } = await import('mongoose');
       const plan = JSON.stringify(
-        await app.get(PurchaseRecordsService).leaderboardQuery(new Types.ObjectId(sale.id), 0, 50).explain(),
+        await app
+          .get(PurchaseRecordsService)
+          .leaderboardQuery(new Types.ObjectId(sale.id), 0, 50)
+          .explain(),
       );
       expect(plan).toContain('IXSCAN');
       expect(plan).not.toContain('COLLSCAN');

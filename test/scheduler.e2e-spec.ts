@@ -4,7 +4,13 @@ import type { Model } from 'mongoose';
 import { Types } from 'mongoose';
 import { createSale, secondsFromNow } from './factories/catalog.factory';
 import { MongoClient } from 'mongodb';
-import { adminToken, createTestApp, databaseUri, http, uniqueDatabaseName } from './support/test-app';
+import {
+  adminToken,
+  createTestApp,
+  databaseUri,
+  http,
+  uniqueDatabaseName,
+} from './support/test-app';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -32,11 +38,16 @@ describe('the sale scheduler (e2e, real time)', () => {
     expect(await storedStatus(app, sale.id)).toBe('active');
     const body = (await http(app).get(`/api/sales/${sale.id}`).expect(200)).body;
     expect(body.status).toBe('active');
-    expect(new Date(body.activatedAt).getTime() - new Date(sale.startTime).getTime()).toBeLessThan(1_500);
+    expect(new Date(body.activatedAt).getTime() - new Date(sale.startTime).getTime()).toBeLessThan(
+      1_500,
+    );
   });
 
   it('marks a sale ended by itself within a second of its endTime', async () => {
-    const sale = await createSale(app, admin, { startTime: secondsFromNow(-1), endTime: secondsFromNow(2) });
+    const sale = await createSale(app, admin, {
+      startTime: secondsFromNow(-1),
+      endTime: secondsFromNow(2),
+    });
     await sleep(3_200);
     expect(await storedStatus(app, sale.id)).toBe('ended');
   });

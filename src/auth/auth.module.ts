@@ -33,12 +33,7 @@ import { JwtStrategy } from './strategies/jwt.strategy';
     }),
   ],
   controllers: [AuthController],
-  providers: [
-    AuthService,
-    PasswordHasher,
-    JwtStrategy,
-    AdminBootstrapService,
-  ],
+  providers: [AuthService, PasswordHasher, JwtStrategy, AdminBootstrapService],
   exports: [JwtKeyModule, JwtModule],
 })
 export class AuthModule {}

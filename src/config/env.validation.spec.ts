@@ -42,23 +42,35 @@ describe('validateEnvironment', () => {
   });
 
   it('requires JWT_SECRET (32+ chars) and MONGO_URI in production', () => {
-    expect(() => validateEnvironment({ NODE_ENV: 'production', MONGO_URI: 'mongodb://db/x' })).toThrow(
-      /JWT_SECRET/,
-    );
-    expect(() => validateEnvironment({ NODE_ENV: 'production', JWT_SECRET: SECRET })).toThrow(/MONGO_URI/);
     expect(() =>
-      validateEnvironment({ NODE_ENV: 'production', JWT_SECRET: SECRET, MONGO_URI: 'mongodb://db/x' }),
+      validateEnvironment({ NODE_ENV: 'production', MONGO_URI: 'mongodb://db/x' }),
+    ).toThrow(/JWT_SECRET/);
+    expect(() => validateEnvironment({ NODE_ENV: 'production', JWT_SECRET: SECRET })).toThrow(
+      /MONGO_URI/,
+    );
+    expect(() =>
+      validateEnvironment({
+        NODE_ENV: 'production',
+        JWT_SECRET: SECRET,
+        MONGO_URI: 'mongodb://db/x',
+      }),
     ).not.toThrow();
   });
 
   it('refuses a cheap bcrypt cost in production but allows it in tests', () => {
     const production = { NODE_ENV: 'production', JWT_SECRET: SECRET, MONGO_URI: 'mongodb://db/x' };
-    expect(() => validateEnvironment({ ...production, BCRYPT_ROUNDS: '4' })).toThrow(/BCRYPT_ROUNDS/);
+    expect(() => validateEnvironment({ ...production, BCRYPT_ROUNDS: '4' })).toThrow(
+      /BCRYPT_ROUNDS/,
+    );
     expect(validateEnvironment({ NODE_ENV: 'test', BCRYPT_ROUNDS: '4' }).BCRYPT_ROUNDS).toBe(4);
   });
 
   it('requires ADMIN_EMAIL and ADMIN_PASSWORD together', () => {
-    expect(() => validateEnvironment({ ADMIN_EMAIL: 'a@b.co' })).toThrow(/ADMIN_EMAIL and ADMIN_PASSWORD/);
-    expect(() => validateEnvironment({ ADMIN_EMAIL: 'a@b.co', ADMIN_PASSWORD: 'long-enough' })).not.toThrow();
+    expect(() => validateEnvironment({ ADMIN_EMAIL: 'a@b.co' })).toThrow(
+      /ADMIN_EMAIL and ADMIN_PASSWORD/,
+    );
+    expect(() =>
+      validateEnvironment({ ADMIN_EMAIL: 'a@b.co', ADMIN_PASSWORD: 'long-enough' }),
+    ).not.toThrow();
   });
 });

@@ -32,7 +32,9 @@ export class EnvironmentVariables {
   PORT = 5000;
 
   @ValidateIf((env: EnvironmentVariables) => isProduction(env) || env.MONGO_URI !== undefined)
-  @Matches(/^mongodb(\+srv)?:\/\//, { message: 'MONGO_URI must be a mongodb:// or mongodb+srv:// URI' })
+  @Matches(/^mongodb(\+srv)?:\/\//, {
+    message: 'MONGO_URI must be a mongodb:// or mongodb+srv:// URI',
+  })
   MONGO_URI?: string;
 
   @IsIn(TRANSACTION_MODES)
@@ -44,7 +46,9 @@ export class EnvironmentVariables {
   @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
   JWT_SECRET?: string;
 
-  @Matches(/^\d+(ms|s|m|h|d)?$/, { message: 'JWT_EXPIRES_IN must look like 3600, 90s, 15m, 1h or 7d' })
+  @Matches(/^\d+(ms|s|m|h|d)?$/, {
+    message: 'JWT_EXPIRES_IN must look like 3600, 90s, 15m, 1h or 7d',
+  })
   JWT_EXPIRES_IN = '1h';
 
   @Type(() => Number)
@@ -83,7 +87,9 @@ export class EnvironmentVariables {
   ADMIN_PASSWORD?: string;
 
   @IsOptional()
-  @Matches(/^[A-Za-z0-9_.-]{3,32}$/, { message: 'ADMIN_USERNAME must be 3-32 chars of [A-Za-z0-9_.-]' })
+  @Matches(/^[A-Za-z0-9_.-]{3,32}$/, {
+    message: 'ADMIN_USERNAME must be 3-32 chars of [A-Za-z0-9_.-]',
+  })
   ADMIN_USERNAME = 'admin';
 
   /** How long an unconfirmed purchase may stay pending before the reconciler treats it as abandoned. */

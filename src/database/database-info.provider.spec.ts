@@ -16,12 +16,22 @@ describe('transaction mode', () => {
   });
 
   it('describes the engine in one line', () => {
-    const base = { topology: 'standalone' as const, transactionsSupported: false, transactionsEnabled: false };
+    const base = {
+      topology: 'standalone' as const,
+      transactionsSupported: false,
+      transactionsEnabled: false,
+    };
     expect(describeEngine({ ...base, source: 'jongodb', version: '8.0.0-jongodb' })).toBe(
       'jongodb 8.0.0-jongodb (embedded via jongodb), standalone, transactions off',
     );
     expect(
-      describeEngine({ source: 'external', version: '7.0.24', topology: 'replica set', transactionsSupported: true, transactionsEnabled: true }),
+      describeEngine({
+        source: 'external',
+        version: '7.0.24',
+        topology: 'replica set',
+        transactionsSupported: true,
+        transactionsEnabled: true,
+      }),
     ).toBe('mongod 7.0.24 (MONGO_URI), replica set, transactions on');
   });
 });

@@ -23,6 +23,8 @@ export interface EmbeddedDatabaseOptions {
   log?: (line: string) => void;
 }
 
+const PERSISTENT_PORT = 27117;
+
 export async function startEmbeddedDatabase(
   options: EmbeddedDatabaseOptions = {},
 ): Promise<EmbeddedDatabase> {
@@ -41,7 +43,8 @@ async function startMongoMemoryReplSet(dbPath?: string): Promise<EmbeddedDatabas
   if (dbPath) mkdirSync(dbPath, { recursive: true });
   const replSet = await MongoMemoryReplSet.create({
     replSet: { count: 1, storageEngine: 'wiredTiger' },
-    instanceOpts: dbPath ? [{ dbPath }] : undefined,
+    // A kept data folder holds the replica-set config with its host:port, so it needs a stable port.
+    instanceOpts: dbPath ? [{ dbPath, port: PERSISTENT_PORT }] : undefined,
   });
   return {
     uri: replSet.getUri(),
@@ -82,7 +85,10 @@ async function startJongodb(): Promise<EmbeddedDatabase> {
 function readLaunchLine(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => fail(new Error('jongodb did not print its URI within 15 s')), 15_000);
+    const timer = setTimeout(
+      () => fail(new Error('jongodb did not print its URI within 15 s')),
+      15_000,
+    );
     const fail = (error: Error) => {
       clearTimeout(timer);
       child.kill('SIGKILL');

@@ -16,7 +16,8 @@ export class LeaderboardService {
 
   /** Buyers in the order the database accepted their purchases (each purchase's place in line). */
   async forSale(saleId: string, query: LeaderboardQueryDto): Promise<LeaderboardDto> {
-    if (!(await this.snapshots.get(saleId))) throw notFound(ErrorCode.SALE_NOT_FOUND, 'Sale not found');
+    if (!(await this.snapshots.get(saleId)))
+      throw notFound(ErrorCode.SALE_NOT_FOUND, 'Sale not found');
     const id = new Types.ObjectId(saleId);
     const skip = query.skip;
     const [rows, total] = await Promise.all([

@@ -1,4 +1,9 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { EnvironmentVariables } from '../config/env.validation';
@@ -48,7 +53,9 @@ export class PurchaseReconciler implements OnApplicationBootstrap, BeforeApplica
     const timeout = this.config.get('PURCHASE_PENDING_TIMEOUT_MS', { infer: true });
     const abandoned = await this.records.findAbandoned(new Date(now.getTime() - timeout), BATCH);
     // Flag first: from here on, attempts on these sales no longer give units back themselves.
-    await this.stock.markNeedsReconcile([...new Map(abandoned.map((p) => [String(p.saleId), p.saleId])).values()]);
+    await this.stock.markNeedsReconcile([
+      ...new Map(abandoned.map((p) => [String(p.saleId), p.saleId])).values(),
+    ]);
     let removed = 0;
     for (const purchase of abandoned) {
       if (await this.records.deletePending(purchase._id)) removed += 1;

@@ -34,16 +34,31 @@ function buildSale(overrides: Partial<StoredSale> = {}): StoredSale {
 function setup(sale: StoredSale | null, { transactions = false } = {}) {
   const pending = { _id: new Types.ObjectId(), saleId: sale?._id, quantity: 1 } as StoredPurchase;
   const records = {
-    insertPending: jest.fn().mockImplementation((p: object, at: Date) => Promise.resolve({ ...pending, ...p, attemptedAt: at, state: 'pending' })),
+    insertPending: jest
+      .fn()
+      .mockImplementation((p: object, at: Date) =>
+        Promise.resolve({ ...pending, ...p, attemptedAt: at, state: 'pending' }),
+      ),
     insertConfirmed: jest.fn().mockImplementation((p: object, seq: number, at: Date) =>
-      Promise.resolve({ ...pending, ...p, seq, attemptedAt: at, purchasedAt: at, state: 'confirmed' }),
+      Promise.resolve({
+        ...pending,
+        ...p,
+        seq,
+        attemptedAt: at,
+        purchasedAt: at,
+        state: 'confirmed',
+      }),
     ),
     confirm: jest.fn().mockResolvedValue(true),
     deletePending: jest.fn().mockResolvedValue(true),
     findById: jest.fn().mockResolvedValue(null),
     findBySaleAndUser: jest.fn().mockResolvedValue(null),
   };
-  const taken = sale && { ...sale, remainingQuantity: sale.remainingQuantity - 1, acceptedSeq: sale.acceptedSeq + 1 };
+  const taken = sale && {
+    ...sale,
+    remainingQuantity: sale.remainingQuantity - 1,
+    acceptedSeq: sale.acceptedSeq + 1,
+  };
   const stock = {
     takeUnits: jest.fn().mockResolvedValue(taken),
     findById: jest.fn().mockResolvedValue(sale),
@@ -65,7 +80,10 @@ function setup(sale: StoredSale | null, { transactions = false } = {}) {
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ApiError);
   return (error as ApiError).body.code;
 }
@@ -80,8 +98,10 @@ describe('PurchasesService', () => {
       ['SOLD_OUT', buildSale({ remainingQuantity: 0 }), 1],
       ['INSUFFICIENT_STOCK', buildSale({ remainingQuantity: 1 }), 2],
     ])('%s', async (code, sale, quantity) => {
-      const { service, records, stock } = setup(sale as StoredSale | null);
-      expect(await codeOf(service.purchase(user, new Types.ObjectId().toHexString(), quantity))).toBe(code);
+      const { service, records, stock } = setup(sale);
+      expect(
+        await codeOf(service.purchase(user, new Types.ObjectId().toHexString(), quantity)),
+      ).toBe(code);
       expect(records.insertPending).not.toHaveBeenCalled();
       expect(stock.takeUnits).not.toHaveBeenCalled();
     });
@@ -92,8 +112,14 @@ describe('PurchasesService', () => {
       const sale = buildSale();
       const { service, records, stock } = setup(sale);
       const result = await service.purchase(user, sale._id.toHexString(), 1);
-      expect(result).toMatchObject({ saleId: sale._id.toHexString(), username: 'alice', quantity: 1 });
-      expect(records.insertPending.mock.invocationCallOrder[0]).toBeLessThan(stock.takeUnits.mock.invocationCallOrder[0]);
+      expect(result).toMatchObject({
+        saleId: sale._id.toHexString(),
+        username: 'alice',
+        quantity: 1,
+      });
+      expect(records.insertPending.mock.invocationCallOrder[0]).toBeLessThan(
+        stock.takeUnits.mock.invocationCallOrder[0],
+      );
       expect(records.confirm).toHaveBeenCalledWith(expect.any(Types.ObjectId), 1, expect.any(Date));
     });
 
@@ -101,10 +127,22 @@ describe('PurchasesService', () => {
       const sale = buildSale();
       const { service, records, stock } = setup(sale);
       records.insertPending.mockRejectedValue(Object.assign(new Error('dup'), { code: 11000 }));
-      const existing = { _id: new Types.ObjectId(), saleId: sale._id, username: 'alice', quantity: 2, state: 'confirmed', purchasedAt: new Date() };
+      const existing = {
+        _id: new Types.ObjectId(),
+        saleId: sale._id,
+        username: 'alice',
+        quantity: 2,
+        state: 'confirmed',
+        purchasedAt: new Date(),
+      };
       records.findBySaleAndUser.mockResolvedValue(existing);
-      const error = await service.purchase(user, sale._id.toHexString(), 1).catch((e: ApiError) => e);
-      expect((error as ApiError).body).toMatchObject({ code: 'ALREADY_PURCHASED', details: { id: existing._id.toHexString(), quantity: 2 } });
+      const error = await service
+        .purchase(user, sale._id.toHexString(), 1)
+        .catch((e: ApiError) => e);
+      expect((error as ApiError).body).toMatchObject({
+        code: 'ALREADY_PURCHASED',
+        details: { id: existing._id.toHexString(), quantity: 2 },
+      });
       expect(stock.takeUnits).not.toHaveBeenCalled();
     });
 
@@ -115,7 +153,9 @@ describe('PurchasesService', () => {
       stock.findById.mockResolvedValue({ ...sale, remainingQuantity: 0 });
       expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe('SOLD_OUT');
       expect(records.deletePending).toHaveBeenCalledTimes(1);
-      expect(snapshots.remember).toHaveBeenCalledWith(expect.objectContaining({ remainingQuantity: 0 }));
+      expect(snapshots.remember).toHaveBeenCalledWith(
+        expect.objectContaining({ remainingQuantity: 0 }),
+      );
       expect(stock.returnUnits).not.toHaveBeenCalled();
     });
 
@@ -123,7 +163,9 @@ describe('PurchasesService', () => {
       const sale = buildSale();
       const { service, records, stock } = setup(sale);
       stock.takeUnits.mockRejectedValue(new Error('connection reset'));
-      await expect(service.purchase(user, sale._id.toHexString(), 1)).rejects.toThrow('connection reset');
+      await expect(service.purchase(user, sale._id.toHexString(), 1)).rejects.toThrow(
+        'connection reset',
+      );
       expect(records.deletePending).not.toHaveBeenCalled();
       expect(stock.returnUnits).not.toHaveBeenCalled();
     });
@@ -132,7 +174,9 @@ describe('PurchasesService', () => {
       const sale = buildSale();
       const { service, records, stock } = setup(sale);
       records.confirm.mockRejectedValue(new Error('connection reset'));
-      expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe('PURCHASE_NOT_COMPLETED');
+      expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe(
+        'PURCHASE_NOT_COMPLETED',
+      );
       expect(records.deletePending).toHaveBeenCalledTimes(1);
       expect(stock.returnUnits).toHaveBeenCalledWith(sale._id, 1);
     });
@@ -142,7 +186,9 @@ describe('PurchasesService', () => {
       const { service, records, stock } = setup(sale);
       records.confirm.mockRejectedValue(new Error('connection reset'));
       stock.returnUnits.mockRejectedValue(new Error('still down'));
-      expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe('PURCHASE_NOT_COMPLETED');
+      expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe(
+        'PURCHASE_NOT_COMPLETED',
+      );
       expect(stock.markNeedsReconcile).toHaveBeenCalledWith([sale._id]);
     });
 
@@ -151,8 +197,17 @@ describe('PurchasesService', () => {
       const { service, records, stock } = setup(sale);
       records.confirm.mockRejectedValue(new Error('timeout after write'));
       records.deletePending.mockResolvedValue(false);
-      records.findById.mockResolvedValue({ _id: new Types.ObjectId(), saleId: sale._id, username: 'alice', quantity: 1, state: 'confirmed', purchasedAt: new Date() });
-      await expect(service.purchase(user, sale._id.toHexString(), 1)).resolves.toMatchObject({ quantity: 1 });
+      records.findById.mockResolvedValue({
+        _id: new Types.ObjectId(),
+        saleId: sale._id,
+        username: 'alice',
+        quantity: 1,
+        state: 'confirmed',
+        purchasedAt: new Date(),
+      });
+      await expect(service.purchase(user, sale._id.toHexString(), 1)).resolves.toMatchObject({
+        quantity: 1,
+      });
       expect(stock.returnUnits).not.toHaveBeenCalled();
     });
 
@@ -160,7 +215,9 @@ describe('PurchasesService', () => {
       const sale = buildSale();
       const { service, stock, records } = setup(sale);
       records.confirm.mockResolvedValue(false);
-      expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe('PURCHASE_NOT_COMPLETED');
+      expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe(
+        'PURCHASE_NOT_COMPLETED',
+      );
       expect(stock.returnUnits).not.toHaveBeenCalled();
     });
   });
@@ -172,8 +229,15 @@ describe('PurchasesService', () => {
       const result = await service.purchase(user, sale._id.toHexString(), 1);
       expect(runner.run).toHaveBeenCalledTimes(1);
       expect(records.insertPending).not.toHaveBeenCalled();
-      expect(records.insertConfirmed).toHaveBeenCalledWith(expect.any(Object), 42, expect.any(Date), expect.any(Object));
-      expect(records.insertConfirmed.mock.invocationCallOrder[0]).toBeLessThan(stock.takeUnits.mock.invocationCallOrder[0]);
+      expect(records.insertConfirmed).toHaveBeenCalledWith(
+        expect.any(Object),
+        42,
+        expect.any(Date),
+        expect.any(Object),
+      );
+      expect(records.insertConfirmed.mock.invocationCallOrder[0]).toBeLessThan(
+        stock.takeUnits.mock.invocationCallOrder[0],
+      );
       expect(result.quantity).toBe(1);
     });
 

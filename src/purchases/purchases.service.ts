@@ -109,10 +109,7 @@ export class PurchasesService {
    * Standalone: reserve the (sale, user) slot, take the units, confirm. A failure after the slot is
    * reserved undoes what this attempt did; a crash leaves a pending record for the reconciler.
    */
-  private async purchaseWithCompensation(
-    purchase: NewPurchase,
-    now: Date,
-  ): Promise<PurchaseDto> {
+  private async purchaseWithCompensation(purchase: NewPurchase, now: Date): Promise<PurchaseDto> {
     const pending = await this.records.insertPending(purchase, now);
     const taken = await this.takeOrRelease(pending, now);
     const purchasedAt = new Date();

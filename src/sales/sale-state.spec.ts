@@ -4,7 +4,13 @@ const T = new Date('2030-01-01T10:00:00.000Z');
 const at = (ms: number) => new Date(T.getTime() + ms);
 
 function sale(overrides: Partial<SaleTimes> = {}): SaleTimes {
-  return { status: 'scheduled', startTime: T, endTime: at(60_000), remainingQuantity: 10, ...overrides };
+  return {
+    status: 'scheduled',
+    startTime: T,
+    endTime: at(60_000),
+    remainingQuantity: 10,
+    ...overrides,
+  };
 }
 
 describe('sale state', () => {
@@ -26,8 +32,12 @@ describe('sale state', () => {
     });
 
     it('is sold_out with no stock left, and active again if units come back', () => {
-      expect(effectiveStatus(sale({ remainingQuantity: 0, status: 'active' }), at(1))).toBe('sold_out');
-      expect(effectiveStatus(sale({ remainingQuantity: 2, status: 'sold_out' }), at(1))).toBe('active');
+      expect(effectiveStatus(sale({ remainingQuantity: 0, status: 'active' }), at(1))).toBe(
+        'sold_out',
+      );
+      expect(effectiveStatus(sale({ remainingQuantity: 2, status: 'sold_out' }), at(1))).toBe(
+        'active',
+      );
     });
 
     it('reports ended over sold_out once the window has closed', () => {

@@ -26,11 +26,7 @@ export class SalesController {
   @Roles('admin')
   @Post()
   @ApiCreatedResponse({ type: SaleDto })
-  @ApiErrors(
-    [400, ErrorCode.VALIDATION_FAILED],
-    [404, ErrorCode.PRODUCT_NOT_FOUND],
-    ...adminErrors,
-  )
+  @ApiErrors([400, ErrorCode.VALIDATION_FAILED], [404, ErrorCode.PRODUCT_NOT_FOUND], ...adminErrors)
   create(@Body() dto: CreateSaleDto): Promise<SaleDto> {
     return this.sales.create(dto);
   }

@@ -24,7 +24,12 @@ type StoredUser = User & { _id: Types.ObjectId };
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 export function toPublicUser(user: StoredUser): PublicUser {
-  return { id: user._id.toHexString(), username: user.username, email: user.email, role: user.role };
+  return {
+    id: user._id.toHexString(),
+    username: user.username,
+    email: user.email,
+    role: user.role,
+  };
 }
 
 @Injectable()
@@ -66,7 +71,10 @@ export class UsersService {
   }
 
   async findByEmail(email: string): Promise<PublicUser | null> {
-    const user = await this.users.findOne({ email: normalizeEmail(email) }).lean<StoredUser>().exec();
+    const user = await this.users
+      .findOne({ email: normalizeEmail(email) })
+      .lean<StoredUser>()
+      .exec();
     return user ? toPublicUser(user) : null;
   }
 }

@@ -27,7 +27,8 @@ export async function createProduct(
   return response.body as { id: string; price: number };
 }
 
-export const secondsFromNow = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
+export const secondsFromNow = (seconds: number) =>
+  new Date(Date.now() + seconds * 1000).toISOString();
 
 /** A sale of a fresh product; by default already open (started a second ago, no end). */
 export async function createSale(

@@ -25,26 +25,28 @@ function freePort(): Promise<number> {
 }
 
 /** Starts the built service (dist/main.js) as its own process, as production would run it. */
-export async function startChildApp(database: string, env: Record<string, string> = {}): Promise<ChildApp> {
+export async function startChildApp(
+  database: string,
+  env: Record<string, string> = {},
+): Promise<ChildApp> {
   if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` first');
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    ['-r', join(__dirname, 'standin-workarounds.js'), MAIN],
-    {
-      cwd: ROOT,
-      env: { ...process.env, ...testEnvironment(database, env), PORT: String(port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, ['-r', join(__dirname, 'standin-workarounds.js'), MAIN], {
+    cwd: ROOT,
+    env: { ...process.env, ...testEnvironment(database, env), PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
-  child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`child app exited early:\n${output.join('')}`);
-    const up = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    const up = await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (up) return { url, process: child, output };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

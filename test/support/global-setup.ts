@@ -13,7 +13,9 @@ export default async function globalSetup(): Promise<void> {
   if (process.env.MONGO_URI) {
     process.env.TEST_DB_ENGINE ??= 'external';
   } else {
-    const database = await startEmbeddedDatabase({ log: (line) => console.log(`[test db] ${line}`) });
+    const database = await startEmbeddedDatabase({
+      log: (line) => console.log(`[test db] ${line}`),
+    });
     globalThis.__TEST_DATABASE__ = database;
     process.env.MONGO_URI = database.uri;
     process.env.TEST_DB_ENGINE = database.engine;

@@ -13,10 +13,13 @@ export async function expectStockInvariants(app: NestFastifyApplication, saleId:
     remainingQuantity: number;
     soldQuantity: number;
   };
-  const purchases = app.get<Model<{ userId: Types.ObjectId; quantity: number; state: string; seq: number }>>(
-    getModelToken('Purchase'),
-  );
-  const records = await purchases.find({ saleId: new Types.ObjectId(saleId) }).lean().exec();
+  const purchases = app.get<
+    Model<{ userId: Types.ObjectId; quantity: number; state: string; seq: number }>
+  >(getModelToken('Purchase'));
+  const records = await purchases
+    .find({ saleId: new Types.ObjectId(saleId) })
+    .lean()
+    .exec();
   const confirmed = records.filter((record) => record.state === 'confirmed');
   const units = confirmed.reduce((sum, record) => sum + record.quantity, 0);
   const buyers = new Set(confirmed.map((record) => String(record.userId)));

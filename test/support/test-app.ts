@@ -8,11 +8,17 @@ import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/configure-app';
 import { createAdapter } from '../../src/main-adapter';
 
-export const ADMIN = { email: 'admin@example.test', password: 'admin-password-1', username: 'root_admin' };
+export const ADMIN = {
+  email: 'admin@example.test',
+  password: 'admin-password-1',
+  username: 'root_admin',
+};
 
 /** A database name unique to the calling test file (and run), on the run's shared engine. */
 export function uniqueDatabaseName(): string {
-  const file = basename(expect.getState().testPath ?? 'test').replace(/\W+/g, '_').slice(0, 30);
+  const file = basename(expect.getState().testPath ?? 'test')
+    .replace(/\W+/g, '_')
+    .slice(0, 30);
   return `${file}_${randomBytes(4).toString('hex')}`;
 }
 

@@ -19,7 +19,8 @@ export class ErrorResponseDto {
 /** Documents each (status, code) pair a route can answer with, grouped per status in Swagger. */
 export function ApiErrors(...errors: Array<[status: number, code: ErrorCode]>) {
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const [status, code] of errors) byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  for (const [status, code] of errors)
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   return applyDecorators(
     ...[...byStatus].map(([status, codes]) =>
       ApiResponse({

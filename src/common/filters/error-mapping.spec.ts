@@ -8,13 +8,21 @@ describe('toErrorBody', () => {
   it('passes an ApiError through with its code and details', () => {
     const error = conflict(ErrorCode.SOLD_OUT, 'gone', { remainingQuantity: 0 });
     expect(toErrorBody(error)).toEqual({
-      body: { statusCode: 409, code: 'SOLD_OUT', message: 'gone', details: { remainingQuantity: 0 } },
+      body: {
+        statusCode: 409,
+        code: 'SOLD_OUT',
+        message: 'gone',
+        details: { remainingQuantity: 0 },
+      },
       known: true,
     });
   });
 
   it('maps the throttler to 429 TOO_MANY_REQUESTS', () => {
-    expect(toErrorBody(new ThrottlerException()).body).toMatchObject({ statusCode: 429, code: 'TOO_MANY_REQUESTS' });
+    expect(toErrorBody(new ThrottlerException()).body).toMatchObject({
+      statusCode: 429,
+      code: 'TOO_MANY_REQUESTS',
+    });
   });
 
   it('gives plain Nest HTTP errors a code from their status', () => {
@@ -27,9 +35,14 @@ describe('toErrorBody', () => {
   });
 
   it('recognises fastify body-parser errors that Nest re-wrapped without their code', () => {
-    const wrapped = new HttpException("Body is not valid JSON but content-type is set to 'application/json'", 400);
+    const wrapped = new HttpException(
+      "Body is not valid JSON but content-type is set to 'application/json'",
+      400,
+    );
     expect(toErrorBody(wrapped).body.code).toBe('INVALID_JSON');
-    expect(toErrorBody(new HttpException('Request body is too large', 413)).body.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(toErrorBody(new HttpException('Request body is too large', 413)).body.code).toBe(
+      'PAYLOAD_TOO_LARGE',
+    );
   });
 
   it('maps a MongoDB duplicate key to 409 and an unreachable database to 503', () => {
@@ -38,7 +51,10 @@ describe('toErrorBody', () => {
       code: 'CONFLICT',
     });
     const down = Object.assign(new Error('no server'), { name: 'MongoServerSelectionError' });
-    expect(toErrorBody(down)).toMatchObject({ body: { statusCode: 503, code: 'DATABASE_UNAVAILABLE' }, known: false });
+    expect(toErrorBody(down)).toMatchObject({
+      body: { statusCode: 503, code: 'DATABASE_UNAVAILABLE' },
+      known: false,
+    });
   });
 
   it('hides anything unknown behind a generic 500 that asks to be logged', () => {

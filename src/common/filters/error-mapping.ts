@@ -53,7 +53,7 @@ function fromHttpException(error: HttpException): ApiErrorBody {
   const response = error.getResponse();
   const message =
     typeof response === 'object' && response !== null && 'message' in response
-      ? String((response as { message: unknown }).message)
+      ? String(response.message)
       : error.message;
   if (statusCode >= 500) return { ...internalError, statusCode };
   if (statusCode === 400 && typeof response === 'string' && INVALID_JSON_MESSAGE.test(message)) {

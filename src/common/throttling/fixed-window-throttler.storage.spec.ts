@@ -33,7 +33,8 @@ describe('FixedWindowThrottlerStorage', () => {
   });
 
   it('keeps one small record per key however many hits arrive, and sweeps expired ones', async () => {
-    for (let i = 0; i < 10_000; i += 1) await storage.increment('hot', 60_000, 1_000_000, 60_000, 'default');
+    for (let i = 0; i < 10_000; i += 1)
+      await storage.increment('hot', 60_000, 1_000_000, 60_000, 'default');
     await hit('cold');
     expect(storage.size).toBe(2);
     now += 60_001;

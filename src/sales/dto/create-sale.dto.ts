@@ -32,7 +32,10 @@ export class CreateSaleDto {
   @IsMongoId()
   productId: string;
 
-  @ApiPropertyOptional({ example: 'Black Friday drop', description: 'Defaults to the product name' })
+  @ApiPropertyOptional({
+    example: 'Black Friday drop',
+    description: 'Defaults to the product name',
+  })
   @IsOptional()
   @IsString()
   @Length(1, 200)

@@ -43,7 +43,10 @@ export class SaleDto {
   @ApiProperty({ example: 1 })
   maxPerUser: number;
 
-  @ApiProperty({ enum: SALE_STATUSES, description: 'As of this response, whatever the scheduler did' })
+  @ApiProperty({
+    enum: SALE_STATUSES,
+    description: 'As of this response, whatever the scheduler did',
+  })
   status: SaleStatus;
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
