@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { SaleLifecycleService } from './sale-lifecycle.service';
 import { SalesScheduler } from './sales.scheduler';
 
@@ -5,6 +6,9 @@ describe('SalesScheduler', () => {
   const changes = { ended: 0, activated: 0, soldOut: 0, reopened: 0 };
   let advance: jest.Mock;
   let scheduler: SalesScheduler;
+
+  beforeAll(() => Logger.overrideLogger(false)); // the failing-sweep case logs by design
+  afterAll(() => Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose']));
 
   beforeEach(() => {
     advance = jest.fn().mockResolvedValue(changes);
