@@ -37,7 +37,9 @@ async function main() {
   const elapsed = (Date.now() - started) / 1000;
   process.stdout.write(
     JSON.stringify({
-      requestsPerSecond: scenario.amount ? result.requests.total / elapsed : result.requests.average,
+      requestsPerSecond: scenario.amount
+        ? result.requests.total / elapsed
+        : result.requests.average,
       total: result.requests.total,
       elapsedSeconds: elapsed,
       p50: result.latency.p50,

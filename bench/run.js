@@ -11,10 +11,18 @@ const jwt = require('jsonwebtoken');
 
 const ROOT = join(__dirname, '..');
 const smoke = process.argv.includes('--smoke');
+// --profile writes a V8 CPU profile of the server to bench/results (open it in Chrome DevTools).
+const profile = process.argv.includes('--profile');
+// --only=R1,P1 runs just those scenarios (with B, the baseline, always); for investigating one path.
+const only = (process.argv.find((arg) => arg.startsWith('--only=')) ?? '')
+  .slice(7)
+  .split(',')
+  .filter(Boolean);
+const selected = (name) => name === 'B' || only.length === 0 || only.includes(name);
 const CONFIG = {
   connections: 100,
   warmupSeconds: smoke ? 1 : 3,
-  seconds: smoke ? 2 : 10,
+  seconds: Number(process.env.BENCH_SECONDS) || (smoke ? 2 : 10),
   users: smoke ? 1500 : 4000,
   stormStock: smoke ? 150 : 300,
 };
@@ -36,7 +44,11 @@ function pinned(core, command, args) {
 
 function startProcess(core, args, env) {
   const [command, argv] = pinned(core, process.execPath, args);
-  const child = spawn(command, argv, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, argv, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output = [];
   child.stdout.on('data', (chunk) => output.push(chunk.toString()));
   child.stderr.on('data', (chunk) => output.push(chunk.toString()));
@@ -47,7 +59,13 @@ function startProcess(core, args, env) {
 async function waitFor(url, child) {
   for (let i = 0; i < 300; i += 1) {
     if (child.exitCode !== null) throw new Error(`process exited:\n${child.output.join('')}`);
-    if (await fetch(url).then((r) => r.status < 500, () => false)) return;
+    if (
+      await fetch(url).then(
+        (r) => r.status < 500,
+        () => false,
+      )
+    )
+      return;
     await sleep(100);
   }
   throw new Error(`${url} did not come up:\n${child.output.join('')}`);
@@ -61,14 +79,23 @@ function rssMegabytes(pid) {
 
 async function load(name, scenario) {
   const file = join(tmpdir(), `bench-${process.pid}-${name}.json`);
-  writeFileSync(file, JSON.stringify({ connections: CONFIG.connections, warmupSeconds: CONFIG.warmupSeconds, seconds: CONFIG.seconds, ...scenario }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      connections: CONFIG.connections,
+      warmupSeconds: CONFIG.warmupSeconds,
+      seconds: CONFIG.seconds,
+      ...scenario,
+    }),
+  );
   const [command, argv] = pinned(1, process.execPath, [join(__dirname, 'load-worker.js'), file]);
   const out = execFileSync(command, argv, { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }).toString();
   return JSON.parse(out.trim().split('\n').pop());
 }
 
 async function startDatabase() {
-  if (process.env.MONGO_URI) return { uri: process.env.MONGO_URI, engine: 'external', stop: async () => {} };
+  if (process.env.MONGO_URI)
+    return { uri: process.env.MONGO_URI, engine: 'external', stop: async () => {} };
   const { startEmbeddedDatabase } = require(join(ROOT, 'dist', 'database', 'embedded-database'));
   return startEmbeddedDatabase({ log: (line) => console.log(`[bench db] ${line}`) });
 }
@@ -81,7 +108,14 @@ function withDatabaseName(uri, name) {
 
 async function seed(db, users) {
   const now = Date.now();
-  const product = { _id: new ObjectId(), name: 'Bench sneakers', description: '', priceCents: 12999, createdAt: new Date(), updatedAt: new Date() };
+  const product = {
+    _id: new ObjectId(),
+    name: 'Bench sneakers',
+    description: '',
+    priceCents: 12999,
+    createdAt: new Date(),
+    updatedAt: new Date(),
+  };
   await db.collection('products').insertOne(product);
   const sale = (name, fields) => ({
     _id: new ObjectId(),
@@ -102,29 +136,77 @@ async function seed(db, users) {
     updatedAt: new Date(),
     ...fields,
   });
-  const readable = sale('R: polled', { remainingQuantity: 900, soldQuantity: 100, acceptedSeq: 100 });
-  const soldOut = sale('P1: sold out', { totalQuantity: 100, remainingQuantity: 0, soldQuantity: 100, acceptedSeq: 100, status: 'sold_out' });
-  const notStarted = sale('P2: not started', { startTime: new Date(now + 24 * 3600_000), status: 'scheduled', activatedAt: null });
-  const storm = sale('S: storm', { totalQuantity: CONFIG.stormStock, remainingQuantity: CONFIG.stormStock });
+  const readable = sale('R: polled', {
+    remainingQuantity: 900,
+    soldQuantity: 100,
+    acceptedSeq: 100,
+  });
+  const soldOut = sale('P1: sold out', {
+    totalQuantity: 100,
+    remainingQuantity: 0,
+    soldQuantity: 100,
+    acceptedSeq: 100,
+    status: 'sold_out',
+  });
+  const notStarted = sale('P2: not started', {
+    startTime: new Date(now + 24 * 3600_000),
+    status: 'scheduled',
+    activatedAt: null,
+  });
+  const storm = sale('S: storm', {
+    totalQuantity: CONFIG.stormStock,
+    remainingQuantity: CONFIG.stormStock,
+  });
   await db.collection('sales').insertMany([readable, soldOut, notStarted, storm]);
   await db.collection('users').insertMany(
-    users.map((user) => ({ _id: user.id, username: user.username, usernameKey: user.username, email: `${user.username}@bench.test`, passwordHash: 'x', role: 'user', createdAt: new Date(), updatedAt: new Date() })),
+    users.map((user) => ({
+      _id: user.id,
+      username: user.username,
+      usernameKey: user.username,
+      email: `${user.username}@bench.test`,
+      passwordHash: 'x',
+      role: 'user',
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    })),
   );
   // 100 buyers on the polled sale, so the leaderboard page has 50 real rows.
   await db.collection('purchases').insertMany(
     users.slice(0, 100).map((user, i) => ({
-      saleId: readable._id, userId: user.id, username: user.username, saleName: readable.name, productName: product.name,
-      quantity: 1, state: 'confirmed', seq: i + 1, attemptedAt: new Date(now - 50_000 + i), purchasedAt: new Date(now - 50_000 + i),
+      saleId: readable._id,
+      userId: user.id,
+      username: user.username,
+      saleName: readable.name,
+      productName: product.name,
+      quantity: 1,
+      state: 'confirmed',
+      seq: i + 1,
+      attemptedAt: new Date(now - 50_000 + i),
+      purchasedAt: new Date(now - 50_000 + i),
     })),
   );
   return { readable, soldOut, notStarted, storm };
 }
 
+/** GET a JSON body, retrying a socket the server closed between scenarios (idle keep-alive). */
+async function getJson(url) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+      return await response.json();
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      await sleep(200);
+    }
+  }
+}
+
 async function stormInvariants(base, saleId, accepted) {
-  const sale = await (await fetch(`${base}/api/sales/${saleId}`)).json();
+  const sale = await getJson(`${base}/api/sales/${saleId}`);
   const rows = [];
   for (let page = 1; ; page += 1) {
-    const board = await (await fetch(`${base}/api/sales/${saleId}/leaderboard?page=${page}&limit=100`)).json();
+    const board = await getJson(`${base}/api/sales/${saleId}/leaderboard?page=${page}&limit=100`);
     rows.push(...board.items);
     if (board.items.length < 100) break;
   }
@@ -133,7 +215,8 @@ async function stormInvariants(base, saleId, accepted) {
   return {
     oversold: Math.max(0, units - sale.totalQuantity, -sale.remainingQuantity),
     duplicates: rows.length - usernames.size,
-    countersMatchRecords: sale.soldQuantity === units && sale.totalQuantity - sale.remainingQuantity === units,
+    countersMatchRecords:
+      sale.soldQuantity === units && sale.totalQuantity - sale.remainingQuantity === units,
     acceptedResponsesMatchRecords: accepted === rows.length,
     soldQuantity: sale.soldQuantity,
     remainingQuantity: sale.remainingQuantity,
@@ -141,8 +224,25 @@ async function stormInvariants(base, saleId, accepted) {
   };
 }
 
+/** Live heap (MB) after each full (mark-compact) GC the server logged. */
+function liveHeapAfterFullGcs(logFile) {
+  const text = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
+  return [...text.matchAll(/Mark-Compact(?: \(reduce\))? [\d.]+ \([\d.]+\) -> ([\d.]+)/g)].map(
+    (m) => Number(m[1]),
+  );
+}
+
 function table(rows, baseline) {
-  const header = ['scenario', 'req/s', 'ratio', 'p50 ms', 'p99 ms', 'errors', 'statuses'];
+  const header = [
+    'scenario',
+    'req/s',
+    'ratio',
+    'p50 ms',
+    'p99 ms',
+    'errors',
+    'server RSS MB',
+    'statuses',
+  ];
   const lines = rows.map((row) => [
     row.name,
     row.requestsPerSecond.toFixed(0),
@@ -150,15 +250,21 @@ function table(rows, baseline) {
     String(row.p50),
     String(row.p99),
     String(row.errors),
-    Object.entries(row.statusCodes).map(([code, count]) => `${code}:${count}`).join(' '),
+    row.name === 'B' ? '-' : row.rssAfterMegabytes.toFixed(0),
+    Object.entries(row.statusCodes)
+      .map(([code, count]) => `${code}:${count}`)
+      .join(' '),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const format = (cells) => cells.map((cell, i) => cell.padEnd(widths[i])).join('  ');
-  return [format(header), format(widths.map((w) => '-'.repeat(w))), ...lines.map(format)].join('\n');
+  return [format(header), format(widths.map((w) => '-'.repeat(w))), ...lines.map(format)].join(
+    '\n',
+  );
 }
 
 async function main() {
-  if (!existsSync(join(ROOT, 'dist', 'main.js'))) throw new Error('run `npm run build` first (npm run bench does)');
+  if (!existsSync(join(ROOT, 'dist', 'main.js')))
+    throw new Error('run `npm run build` first (npm run bench does)');
   const database = await startDatabase();
   const dbName = `bench_${Date.now()}`;
   const uri = withDatabaseName(database.uri, dbName);
@@ -166,30 +272,60 @@ async function main() {
   const baselinePort = serverPort + 1;
   const children = [];
   try {
-    const server = startProcess(0, ['-r', join(ROOT, 'test', 'support', 'standin-workarounds.js'), join(ROOT, 'dist', 'main.js')], {
-      NODE_ENV: 'production',
-      PORT: String(serverPort),
-      MONGO_URI: uri,
-      TEST_DB_ENGINE: database.engine,
-      JWT_SECRET: SECRET,
-      THROTTLE_LIMIT: '1000000000',
-      THROTTLE_PURCHASE_LIMIT: '1000000000',
-      THROTTLE_AUTH_LIMIT: '1000000000',
-    });
+    const profileArgs = profile
+      ? ['--cpu-prof', `--cpu-prof-dir=${join(__dirname, 'results')}`]
+      : [];
+    // BENCH_SERVER_FLAGS='--max-semi-space-size=4' etc.: node flags for the server alone, for experiments.
+    profileArgs.push(...(process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean));
+    // --trace-gc tells live heap (after each full GC) apart from the headroom V8 keeps between GCs.
+    profileArgs.push('--trace-gc');
+    const server = startProcess(
+      0,
+      [
+        ...profileArgs,
+        '-r',
+        join(ROOT, 'test', 'support', 'standin-workarounds.js'),
+        join(ROOT, 'dist', 'main.js'),
+      ],
+      {
+        NODE_ENV: 'production',
+        PORT: String(serverPort),
+        MONGO_URI: uri,
+        TEST_DB_ENGINE: database.engine,
+        JWT_SECRET: SECRET,
+        THROTTLE_LIMIT: '1000000000',
+        THROTTLE_PURCHASE_LIMIT: '1000000000',
+        THROTTLE_AUTH_LIMIT: '1000000000',
+      },
+    );
     children.push(server);
-    const baseline = startProcess(0, [join(__dirname, 'baseline-server.js')], { PORT: String(baselinePort) });
+    const serverLog =
+      process.env.BENCH_SERVER_LOG ?? join(tmpdir(), `bench-${process.pid}-server.log`);
+    server.output.length = 0;
+    server.stdout.removeAllListeners('data');
+    server.stdout.pipe(require('node:fs').createWriteStream(serverLog));
+    const baseline = startProcess(0, [join(__dirname, 'baseline-server.js')], {
+      PORT: String(baselinePort),
+    });
     children.push(baseline);
     const base = `http://127.0.0.1:${serverPort}`;
     await waitFor(`${base}/health`, server);
     await waitFor(`http://127.0.0.1:${baselinePort}/`, baseline);
-    const health = await (await fetch(`${base}/health`)).json();
+    const health = await getJson(`${base}/health`);
 
     const client = await MongoClient.connect(uri);
-    const users = Array.from({ length: CONFIG.users }, (_, i) => ({ id: new ObjectId(), username: `bench_${i}` }));
+    const users = Array.from({ length: CONFIG.users }, (_, i) => ({
+      id: new ObjectId(),
+      username: `bench_${i}`,
+    }));
     const sales = await seed(client.db(), users);
     await client.close();
     const tokensFile = join(tmpdir(), `bench-${process.pid}-tokens.json`);
-    const sign = (user) => jwt.sign({ sub: user.id.toHexString(), username: user.username, role: 'user' }, SECRET, { algorithm: 'HS256', expiresIn: '1h' });
+    const sign = (user) =>
+      jwt.sign({ sub: user.id.toHexString(), username: user.username, role: 'user' }, SECRET, {
+        algorithm: 'HS256',
+        expiresIn: '1h',
+      });
     writeFileSync(tokensFile, JSON.stringify(users.map(sign)));
     const stormTokensFile = join(tmpdir(), `bench-${process.pid}-storm-tokens.json`);
     writeFileSync(stormTokensFile, JSON.stringify(users.slice(100).map(sign)));
@@ -197,48 +333,116 @@ async function main() {
     const rssBefore = rssMegabytes(server.pid);
     const results = [];
     const run = async (name, description, scenario) => {
-      const result = { name, description, ...(await load(name, scenario)) };
+      if (!selected(name)) return undefined;
+      const result = {
+        name,
+        description,
+        ...(await load(name, scenario)),
+        rssAfterMegabytes: rssMegabytes(server.pid),
+      };
       results.push(result);
-      console.log(`  ${name.padEnd(3)} ${result.requestsPerSecond.toFixed(0).padStart(7)} req/s  p99 ${result.p99} ms  ${description}`);
+      console.log(
+        `  ${name.padEnd(3)} ${result.requestsPerSecond.toFixed(0).padStart(7)} req/s  p99 ${result.p99} ms  ${description}`,
+      );
       return result;
     };
-    console.log(`Engine: ${health.engine}; ${CONFIG.connections} connections; ${canPin ? 'server on core 0, loader on core 1' : 'no taskset: unpinned'}`);
-    const b = await run('B', 'bare node:http baseline', { url: `http://127.0.0.1:${baselinePort}`, method: 'GET', path: '/' });
-    await run('R1', 'GET /api/sales/:id', { url: base, method: 'GET', path: `/api/sales/${sales.readable._id}` });
-    await run('R2', 'GET /api/sales/:id/leaderboard?limit=50', { url: base, method: 'GET', path: `/api/sales/${sales.readable._id}/leaderboard?limit=50` });
-    await run('P1', 'purchase on a sold-out sale, many users', { url: base, method: 'POST', path: `/api/sales/${sales.soldOut._id}/purchase`, body: '{"quantity":1}', tokensFile });
-    await run('P2', 'purchase before startTime, many users', { url: base, method: 'POST', path: `/api/sales/${sales.notStarted._id}/purchase`, body: '{"quantity":1}', tokensFile });
+    console.log(
+      `Engine: ${health.engine}; ${CONFIG.connections} connections; ${canPin ? 'server on core 0, loader on core 1' : 'no taskset: unpinned'}`,
+    );
+    const b = await run('B', 'bare node:http baseline', {
+      url: `http://127.0.0.1:${baselinePort}`,
+      method: 'GET',
+      path: '/',
+    });
+    await run('R1', 'GET /api/sales/:id', {
+      url: base,
+      method: 'GET',
+      path: `/api/sales/${sales.readable._id}`,
+    });
+    await run('R2', 'GET /api/sales/:id/leaderboard?limit=50', {
+      url: base,
+      method: 'GET',
+      path: `/api/sales/${sales.readable._id}/leaderboard?limit=50`,
+    });
+    await run('P1', 'purchase on a sold-out sale, many users', {
+      url: base,
+      method: 'POST',
+      path: `/api/sales/${sales.soldOut._id}/purchase`,
+      body: '{"quantity":1}',
+      tokensFile,
+    });
+    await run('P2', 'purchase before startTime, many users', {
+      url: base,
+      method: 'POST',
+      path: `/api/sales/${sales.notStarted._id}/purchase`,
+      body: '{"quantity":1}',
+      tokensFile,
+    });
     const stormUsers = users.length - 100;
     const s = await run('S', `${stormUsers} distinct users race for ${CONFIG.stormStock} units`, {
-      url: base, method: 'POST', path: `/api/sales/${sales.storm._id}/purchase`, body: '{"quantity":1}', tokensFile: stormTokensFile,
-      warmupSeconds: 0, seconds: 60, amount: stormUsers,
+      url: base,
+      method: 'POST',
+      path: `/api/sales/${sales.storm._id}/purchase`,
+      body: '{"quantity":1}',
+      tokensFile: stormTokensFile,
+      warmupSeconds: 0,
+      seconds: 60,
+      amount: stormUsers,
     });
     const rssAfter = rssMegabytes(server.pid);
-    const accepted = s.statusCodes['201'] ?? 0;
-    s.acceptedPerSecond = accepted / s.elapsedSeconds;
-    const invariants = await stormInvariants(base, sales.storm._id, accepted);
+    const liveHeap = liveHeapAfterFullGcs(serverLog);
+    const accepted = s?.statusCodes['201'] ?? 0;
+    if (s) s.acceptedPerSecond = accepted / s.elapsedSeconds;
+    const invariants = s ? await stormInvariants(base, sales.storm._id, accepted) : undefined;
 
     const report = {
       at: new Date().toISOString(),
-      machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, pinned: canPin },
+      machine: {
+        cpus: cpus().length,
+        model: cpus()[0]?.model,
+        node: process.version,
+        pinned: canPin,
+      },
       engine: health.engine,
       config: { ...CONFIG, smoke },
       baselineRequestsPerSecond: b.requestsPerSecond,
-      scenarios: results.map((r) => ({ ...r, ratioToBaseline: r.requestsPerSecond / b.requestsPerSecond })),
+      scenarios: results.map((r) => ({
+        ...r,
+        ratioToBaseline: r.requestsPerSecond / b.requestsPerSecond,
+      })),
       rssMegabytes: { before: rssBefore, after: rssAfter, growth: rssAfter - rssBefore },
-      storm: { accepted, acceptedPerSecond: s.acceptedPerSecond, ...invariants },
+      liveHeapAfterFullGcMegabytes: liveHeap,
+      storm: s ? { accepted, acceptedPerSecond: s.acceptedPerSecond, ...invariants } : undefined,
     };
     console.log(`\n${table(results, b.requestsPerSecond)}\n`);
     console.log(`Engine and transactions: ${health.engine}`);
-    console.log(`Server RSS: ${rssBefore.toFixed(1)} MB before, ${rssAfter.toFixed(1)} MB after (growth ${(rssAfter - rssBefore).toFixed(1)} MB)`);
-    console.log(`Storm: ${accepted} accepted (${s.acceptedPerSecond.toFixed(0)}/s); oversold ${invariants.oversold}, duplicate buyers ${invariants.duplicates}, counters == records: ${invariants.countersMatchRecords}, 201s == records: ${invariants.acceptedResponsesMatchRecords}`);
+    console.log(
+      `Server RSS: ${rssBefore.toFixed(1)} MB before, ${rssAfter.toFixed(1)} MB after (growth ${(rssAfter - rssBefore).toFixed(1)} MB)`,
+    );
+    if (liveHeap.length > 0) {
+      console.log(
+        `Live heap after full GCs (MB): first ${liveHeap[0]}, last ${liveHeap.at(-1)}, max ${Math.max(...liveHeap)} over ${liveHeap.length} GCs`,
+      );
+    }
+    if (!invariants) return;
+    console.log(
+      `Storm: ${accepted} accepted (${s.acceptedPerSecond.toFixed(0)}/s); oversold ${invariants.oversold}, duplicate buyers ${invariants.duplicates}, counters == records: ${invariants.countersMatchRecords}, 201s == records: ${invariants.acceptedResponsesMatchRecords}`,
+    );
     const resultsDir = join(__dirname, 'results');
     mkdirSync(resultsDir, { recursive: true });
-    const file = join(resultsDir, `${smoke ? 'smoke' : 'bench'}-${report.at.replace(/[:.]/g, '-')}.json`);
+    const file = join(
+      resultsDir,
+      `${smoke ? 'smoke' : 'bench'}-${report.at.replace(/[:.]/g, '-')}.json`,
+    );
     writeFileSync(file, JSON.stringify(report, null, 2));
     console.log(`Written: ${file}`);
 
-    const broken = invariants.oversold !== 0 || invariants.duplicates !== 0 || !invariants.countersMatchRecords || !invariants.acceptedResponsesMatchRecords || accepted !== CONFIG.stormStock;
+    const broken =
+      invariants.oversold !== 0 ||
+      invariants.duplicates !== 0 ||
+      !invariants.countersMatchRecords ||
+      !invariants.acceptedResponsesMatchRecords ||
+      accepted !== CONFIG.stormStock;
     if (broken) {
       console.error('INVARIANT BROKEN: see the storm line above');
       process.exitCode = 1;

@@ -7,8 +7,12 @@ describe('SalesScheduler', () => {
   let advance: jest.Mock;
   let scheduler: SalesScheduler;
 
-  beforeAll(() => Logger.overrideLogger(false)); // the failing-sweep case logs by design
-  afterAll(() => Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose']));
+  beforeAll(() => {
+    Logger.overrideLogger(false); // the failing-sweep case logs by design
+  });
+  afterAll(() => {
+    Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose']);
+  });
 
   beforeEach(() => {
     advance = jest.fn().mockResolvedValue(changes);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types, type FilterQuery } from 'mongoose';
+import { SingleFlight } from '../common/concurrency/single-flight';
 import type { Page } from '../common/dto/pagination-query.dto';
 import { conflict, notFound } from '../common/errors/api-error';
 import { ErrorCode } from '../common/errors/error-codes';
@@ -26,6 +27,8 @@ const statusFilters: Record<SaleStatus, (now: Date) => FilterQuery<Sale>> = {
 
 @Injectable()
 export class SalesService {
+  private readonly liveReads = new SingleFlight<StoredSale>();
+
   constructor(
     @InjectModel(Sale.name) private readonly sales: Model<Sale>,
     private readonly products: ProductsService,
@@ -70,8 +73,10 @@ export class SalesService {
     };
   }
 
+  /** The hot read of a flash sale: everyone polls it. Identical concurrent reads share one query. */
   async get(id: string): Promise<SaleDto> {
-    return toSaleDto(await this.findOrThrow(id), new Date());
+    const sale = await this.liveReads.run(id, () => this.findOrThrow(id));
+    return toSaleDto(sale, new Date());
   }
 
   /**

@@ -8,12 +8,22 @@ export interface ApiErrorBody {
   details?: unknown;
 }
 
-/** An HTTP error that carries a stable `code`; the global filter renders it as-is. */
+/**
+ * An HTTP error that carries a stable `code`; the global filter renders it as-is. These are expected
+ * answers (most requests in a flash sale are refusals), so no stack trace is captured: it would cost
+ * more than the rest of the refusal and nobody reads it.
+ */
 export class ApiError extends HttpException {
   constructor(status: HttpStatus, code: ErrorCode, message: string, details?: unknown) {
     const body: ApiErrorBody = { statusCode: status, code, message };
     if (details !== undefined) body.details = details;
-    super(body, status);
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(body, status);
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
   }
 
   get body(): ApiErrorBody {
