@@ -32,6 +32,8 @@ module.exports = {
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       setupFiles: ['<rootDir>/test/support/standin-workarounds.js'],
       slowTestThreshold: 30,
+      // Storms on a real replica set retry write conflicts inside transactions: give them room.
+      testTimeout: 60_000,
     },
   ],
 };

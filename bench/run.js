@@ -364,27 +364,26 @@ async function main() {
       method: 'GET',
       path: `/api/sales/${sales.readable._id}/leaderboard?limit=50`,
     });
-    await run('P1', 'purchase on a sold-out sale, many users', {
+    const purchaseOn = (sale, tokens) => ({
       url: base,
       method: 'POST',
-      path: `/api/sales/${sales.soldOut._id}/purchase`,
+      path: `/api/sales/${sale._id}/purchase`,
       body: '{"quantity":1}',
-      tokensFile,
+      tokensFile: tokens,
     });
-    await run('P2', 'purchase before startTime, many users', {
-      url: base,
-      method: 'POST',
-      path: `/api/sales/${sales.notStarted._id}/purchase`,
-      body: '{"quantity":1}',
-      tokensFile,
-    });
+    await run(
+      'P1',
+      'purchase on a sold-out sale, many users',
+      purchaseOn(sales.soldOut, tokensFile),
+    );
+    await run(
+      'P2',
+      'purchase before startTime, many users',
+      purchaseOn(sales.notStarted, tokensFile),
+    );
     const stormUsers = users.length - 100;
     const s = await run('S', `${stormUsers} distinct users race for ${CONFIG.stormStock} units`, {
-      url: base,
-      method: 'POST',
-      path: `/api/sales/${sales.storm._id}/purchase`,
-      body: '{"quantity":1}',
-      tokensFile: stormTokensFile,
+      ...purchaseOn(sales.storm, stormTokensFile),
       warmupSeconds: 0,
       seconds: 60,
       amount: stormUsers,

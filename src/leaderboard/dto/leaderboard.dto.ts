@@ -1,18 +1,14 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, PickType } from '@nestjs/swagger';
+import { PurchaseDto } from '../../purchases/dto/purchase.dto';
 
 /** Deliberately minimal: no email, no user id, no internal ids. */
-export class LeaderboardEntryDto {
+export class LeaderboardEntryDto extends PickType(PurchaseDto, [
+  'username',
+  'quantity',
+  'purchasedAt',
+]) {
   @ApiProperty({ example: 1, description: '1 = the first accepted purchase; global across pages' })
   rank: number;
-
-  @ApiProperty({ example: 'alice_01' })
-  username: string;
-
-  @ApiProperty({ example: 1 })
-  quantity: number;
-
-  @ApiProperty({ type: String, format: 'date-time' })
-  purchasedAt: Date;
 }
 
 export class LeaderboardDto {

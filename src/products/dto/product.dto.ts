@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { PageDto } from '../../common/dto/page.dto';
 
 export class ProductDto {
   @ApiProperty({ example: '665f1c2e9b1e8a3f4c0d1234' })
@@ -17,16 +18,4 @@ export class ProductDto {
   createdAt: Date;
 }
 
-export class ProductPageDto {
-  @ApiProperty({ type: [ProductDto] })
-  items: ProductDto[];
-
-  @ApiProperty({ example: 1 })
-  total: number;
-
-  @ApiProperty({ example: 1 })
-  page: number;
-
-  @ApiProperty({ example: 20 })
-  limit: number;
-}
+export class ProductPageDto extends PageDto(ProductDto, 'ProductPageDto') {}

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { PageDto } from '../../common/dto/page.dto';
 import { SALE_STATUSES, type SaleStatus } from '../schemas/sale.schema';
 
 export class SaleProductDto {
@@ -53,16 +54,4 @@ export class SaleDto {
   activatedAt: Date | null;
 }
 
-export class SalePageDto {
-  @ApiProperty({ type: [SaleDto] })
-  items: SaleDto[];
-
-  @ApiProperty({ example: 1 })
-  total: number;
-
-  @ApiProperty({ example: 1 })
-  page: number;
-
-  @ApiProperty({ example: 20 })
-  limit: number;
-}
+export class SalePageDto extends PageDto(SaleDto, 'SalePageDto') {}
