@@ -126,10 +126,12 @@ describe('auth (e2e)', () => {
     expect(response.body.code).toBe('UNAUTHORIZED');
   });
 
-  it('rejects an expired token with 401', async () => {
+  it('rejects an expired token with 401, also one it verified before', async () => {
     const short = await createTestApp(database, { JWT_EXPIRES_IN: '1s' });
     try {
       const user = await registerUser(short);
+      // Used once while valid (so the verified token is remembered), then again after it expired.
+      await http(short).get('/api/auth/me').auth(user.token, { type: 'bearer' }).expect(200);
       await new Promise((resolve) => setTimeout(resolve, 2_100));
       const response = await http(short)
         .get('/api/auth/me')

@@ -56,6 +56,7 @@ export class AuthService {
 
   signFor(user: Pick<PublicUser, 'id' | 'username' | 'role'>): Promise<string> {
     const claims: AccessTokenClaims = { sub: user.id, username: user.username, role: user.role };
+    // jsonwebtoken adds `exp` from JWT_EXPIRES_IN; the strategy rejects tokens without one.
     return this.jwt.signAsync(claims);
   }
 }

@@ -5,10 +5,14 @@ export interface AuthenticatedUser {
   id: string;
   username: string;
   role: Role;
+  /** When the bearer's token expires (ms since epoch). */
+  tokenExpiresAt: number;
 }
 
 export interface AccessTokenClaims {
   sub: string;
   username: string;
   role: Role;
+  /** Set by jsonwebtoken from JWT_EXPIRES_IN when signing (seconds since epoch). */
+  exp?: number;
 }

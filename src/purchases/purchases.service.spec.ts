@@ -8,7 +8,12 @@ import type { PurchaseRecordsService } from './purchase-records.service';
 import { PurchasesService } from './purchases.service';
 import type { StoredPurchase } from './schemas/purchase.schema';
 
-const user = { id: new Types.ObjectId().toHexString(), username: 'alice', role: 'user' as const };
+const user = {
+  id: new Types.ObjectId().toHexString(),
+  username: 'alice',
+  role: 'user' as const,
+  tokenExpiresAt: Date.now() + 3_600_000,
+};
 
 function buildSale(overrides: Partial<StoredSale> = {}): StoredSale {
   return {

@@ -21,7 +21,12 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
     });
   }
 
-  validate(claims: AccessTokenClaims): AuthenticatedUser {
-    return { id: claims.sub, username: claims.username, role: claims.role };
+  validate(claims: Required<AccessTokenClaims>): AuthenticatedUser {
+    return {
+      id: claims.sub,
+      username: claims.username,
+      role: claims.role,
+      tokenExpiresAt: claims.exp * 1000,
+    };
   }
 }
