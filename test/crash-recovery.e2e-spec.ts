@@ -128,7 +128,11 @@ describe('crash recovery (e2e)', () => {
         `[crash] ${accepted.length} accepted before the kill, ${confirmed.length} purchases kept`,
       );
     } finally {
+      // Graceful shutdown: SIGTERM closes the server and the database without a single error logged.
+      const stopped = Date.now();
       await stopChildApp(app, 'SIGTERM');
+      expect(Date.now() - stopped).toBeLessThan(10_000);
+      expect(app.output.join('')).not.toMatch(/ERROR/);
     }
   }, 90_000);
 
