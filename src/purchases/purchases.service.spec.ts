@@ -248,11 +248,14 @@ describe('PurchasesService', () => {
 
     it('rejects from the in-transaction read without writing anything', async () => {
       const sale = buildSale();
-      const { service, records, stock } = setup(sale, { transactions: true });
+      const { service, records, stock, snapshots } = setup(sale, { transactions: true });
       stock.findById.mockResolvedValue({ ...sale, remainingQuantity: 0 });
       expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe('SOLD_OUT');
       expect(records.insertConfirmed).not.toHaveBeenCalled();
       expect(stock.takeUnits).not.toHaveBeenCalled();
+      expect(snapshots.remember).toHaveBeenCalledWith(
+        expect.objectContaining({ remainingQuantity: 0 }),
+      );
     });
   });
 });

@@ -89,20 +89,25 @@ export class PurchasesService {
    * Replica set / mongos: the record and the decrement commit together. The sale is read inside the
    * snapshot so the purchase can carry its place in line, and the hot sale document is written last.
    */
-  private purchaseInTransaction(purchase: NewPurchase, now: Date): Promise<PurchaseDto> {
-    return this.transactions.run(async (session) => {
+  private async purchaseInTransaction(purchase: NewPurchase, now: Date): Promise<PurchaseDto> {
+    const { record, taken } = await this.transactions.run(async (session) => {
       const sale = await this.stock.findById(purchase.saleId, session);
       if (!sale) throw notFound(ErrorCode.SALE_NOT_FOUND, 'Sale not found');
-      this.rejectIfBlocked(sale, now, purchase.quantity);
+      const block = purchaseBlock(sale, now, purchase.quantity);
+      if (block) {
+        this.snapshots.remember(sale); // a committed state: later doomed attempts stay in memory
+        throw blockedPurchase(block, sale);
+      }
       const seq = sale.acceptedSeq + 1;
-      const record = await this.records.insertConfirmed(purchase, seq, now, session);
-      const taken = await this.stock.takeUnits(sale._id, purchase.quantity, now, session);
+      const inserted = await this.records.insertConfirmed(purchase, seq, now, session);
+      const after = await this.stock.takeUnits(sale._id, purchase.quantity, now, session);
       // Snapshot isolation makes any concurrent change a write conflict (retried by the driver), so
       // the guarded write can only miss, or hand out another place, if that guarantee were broken.
-      if (!taken || taken.acceptedSeq !== seq) throw new Error('sale changed inside a transaction');
-      this.rememberIfSoldOut(taken);
-      return toPurchaseDto(record);
+      if (!after || after.acceptedSeq !== seq) throw new Error('sale changed inside a transaction');
+      return { record: inserted, taken: after };
     });
+    this.rememberIfSoldOut(taken); // only once committed
+    return toPurchaseDto(record);
   }
 
   /**
@@ -176,11 +181,6 @@ export class PurchasesService {
     } catch {
       await this.stock.markNeedsReconcile([pending.saleId]).catch(() => undefined);
     }
-  }
-
-  private rejectIfBlocked(sale: StoredSale, now: Date, quantity: number): void {
-    const block = purchaseBlock(sale, now, quantity);
-    if (block) throw blockedPurchase(block, sale);
   }
 
   private rememberIfSoldOut(sale: StoredSale): void {
