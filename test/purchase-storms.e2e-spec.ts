@@ -122,8 +122,8 @@ describe('purchase storms (e2e, concurrent requests fired together)', () => {
     const margin = 25; // request arrival vs. our clock: ignore attempts this close to the edge
     const early = outcomes.filter((o) => o.at < start - margin);
     const late = outcomes.filter((o) => o.sentAt > start + margin);
-    expect(early.length).toBeGreaterThan(10);
-    expect(late.length).toBeGreaterThan(10);
+    expect(early.length).toBeGreaterThanOrEqual(5);
+    expect(late.length).toBeGreaterThanOrEqual(5);
     expect(early.every((o) => o.status === 409 && o.code === 'SALE_NOT_STARTED')).toBe(true);
     expect(late.every((o) => o.status === 201)).toBe(true);
     await expectStockInvariants(app, sale.id);
@@ -146,8 +146,8 @@ describe('purchase storms (e2e, concurrent requests fired together)', () => {
     const margin = 25;
     const early = outcomes.filter((o) => o.at < end - margin);
     const late = outcomes.filter((o) => o.sentAt > end + margin);
-    expect(early.length).toBeGreaterThan(10);
-    expect(late.length).toBeGreaterThan(10);
+    expect(early.length).toBeGreaterThanOrEqual(5);
+    expect(late.length).toBeGreaterThanOrEqual(5);
     expect(early.every((o) => o.status === 201)).toBe(true);
     expect(late.every((o) => o.status === 409 && o.code === 'SALE_ENDED')).toBe(true);
     await expectStockInvariants(app, sale.id);
