@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import mongoose from 'mongoose';
 import { createSale, secondsFromNow } from './factories/catalog.factory';
 import { registerUser, registerUsers, type TestUser } from './factories/users.factory';
 import { expectStockInvariants } from './support/invariants';
@@ -139,6 +140,25 @@ describe('purchases and the leaderboard (e2e)', () => {
       quantity: 1,
     });
     expect((await http(app).get('/api/purchases/me').expect(401)).body.code).toBe('UNAUTHORIZED');
+  });
+
+  it('answers doomed attempts from memory: no database write once the sale is known sold out', async () => {
+    const sale = await createSale(app, admin, { totalQuantity: 1 });
+    const [winner, ...losers] = await registerUsers(app, 31);
+    await buy(winner, sale.id).expect(201);
+    const operations: string[] = [];
+    mongoose.set('debug', (collection: string, method: string) => {
+      operations.push(`${collection}.${method}`);
+    });
+    try {
+      const answers = await Promise.all(losers.map((user) => buy(user, sale.id)));
+      const codes = answers.map((answer) => (answer.body as { code: string }).code);
+      expect(codes).toEqual(losers.map(() => 'SOLD_OUT'));
+    } finally {
+      mongoose.set('debug', false);
+    }
+    expect(operations.filter((op) => /^(purchases|sales)\./.test(op))).toEqual([]);
+    await expectStockInvariants(app, sale.id);
   });
 
   describe('the leaderboard', () => {
