@@ -22,7 +22,7 @@ describe('transaction mode', () => {
       transactionsEnabled: false,
     };
     expect(describeEngine({ ...base, source: 'jongodb', version: '8.0.0-jongodb' })).toBe(
-      'jongodb 8.0.0-jongodb (embedded via jongodb), standalone, transactions off',
+      'jongodb 8.0.0-jongodb (embedded via jongodb), standalone, transactions off (not available)',
     );
     expect(
       describeEngine({
@@ -33,5 +33,16 @@ describe('transaction mode', () => {
         transactionsEnabled: true,
       }),
     ).toBe('mongod 7.0.24 (MONGO_URI), replica set, transactions on');
+    expect(
+      describeEngine({
+        source: 'external',
+        version: '7.0.24',
+        topology: 'replica set',
+        transactionsSupported: true,
+        transactionsEnabled: false,
+      }),
+    ).toBe(
+      'mongod 7.0.24 (MONGO_URI), replica set, transactions off (available, MONGO_TRANSACTIONS=off)',
+    );
   });
 });

@@ -37,6 +37,10 @@ export async function inspectServer(
 export function describeEngine(info: Omit<DatabaseInfo, 'engine'>): string {
   const server = info.version.includes('jongodb') ? 'jongodb' : 'mongod';
   const origin = info.source === 'external' ? 'MONGO_URI' : `embedded via ${info.source}`;
-  const transactions = info.transactionsEnabled ? 'on' : 'off';
+  const transactions = info.transactionsEnabled
+    ? 'on'
+    : info.transactionsSupported
+      ? 'off (available, MONGO_TRANSACTIONS=off)'
+      : 'off (not available)';
   return `${server} ${info.version} (${origin}), ${info.topology}, transactions ${transactions}`;
 }

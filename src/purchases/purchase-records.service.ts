@@ -72,7 +72,7 @@ export class PurchaseRecordsService {
   leaderboardQuery(saleId: Types.ObjectId, skip: number, limit: number) {
     return this.purchases
       .find({ saleId, state: 'confirmed' }, { _id: 0, username: 1, quantity: 1, purchasedAt: 1 })
-      .sort({ seq: 1 })
+      .sort({ seq: 1, _id: 1 })
       .skip(skip)
       .limit(limit);
   }

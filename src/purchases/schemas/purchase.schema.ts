@@ -49,8 +49,8 @@ export const PurchaseSchema = SchemaFactory.createForClass(Purchase);
 
 // One purchase per user per sale, also for simultaneous double-clicks.
 PurchaseSchema.index({ saleId: 1, userId: 1 }, { unique: true });
-// The leaderboard: a sale's confirmed purchases in line order, and their count.
-PurchaseSchema.index({ saleId: 1, state: 1, seq: 1 });
+// The leaderboard: a sale's confirmed purchases in line order (_id settles any tie), and their count.
+PurchaseSchema.index({ saleId: 1, state: 1, seq: 1, _id: 1 });
 // GET /purchases/me, newest first.
 PurchaseSchema.index({ userId: 1, state: 1, purchasedAt: -1 });
 // The reconciler's scan for abandoned pending records.
