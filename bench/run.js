@@ -13,12 +13,12 @@ const ROOT = join(__dirname, '..');
 const smoke = process.argv.includes('--smoke');
 // --profile writes a V8 CPU profile of the server to bench/results (open it in Chrome DevTools).
 const profile = process.argv.includes('--profile');
-// --only=R1,P1 runs just those scenarios (with B, the baseline, always); for investigating one path.
+// --only=R1,P1 runs just those scenarios (with B and F, the calibration points, always).
 const only = (process.argv.find((arg) => arg.startsWith('--only=')) ?? '')
   .slice(7)
   .split(',')
   .filter(Boolean);
-const selected = (name) => name === 'B' || only.length === 0 || only.includes(name);
+const selected = (name) => ['B', 'F'].includes(name) || only.length === 0 || only.includes(name);
 const CONFIG = {
   connections: 100,
   warmupSeconds: smoke ? 1 : 3,
@@ -250,7 +250,7 @@ function table(rows, baseline) {
     String(row.p50),
     String(row.p99),
     String(row.errors),
-    row.name === 'B' ? '-' : row.rssAfterMegabytes.toFixed(0),
+    ['B', 'F'].includes(row.name) ? '-' : row.rssAfterMegabytes.toFixed(0),
     Object.entries(row.statusCodes)
       .map(([code, count]) => `${code}:${count}`)
       .join(' '),
@@ -308,9 +308,15 @@ async function main() {
       PORT: String(baselinePort),
     });
     children.push(baseline);
+    const floorPort = baselinePort + 1;
+    const floor = startProcess(0, [join(__dirname, 'nest-floor-server.js')], {
+      PORT: String(floorPort),
+    });
+    children.push(floor);
     const base = `http://127.0.0.1:${serverPort}`;
     await waitFor(`${base}/health`, server);
     await waitFor(`http://127.0.0.1:${baselinePort}/`, baseline);
+    await waitFor(`http://127.0.0.1:${floorPort}/`, floor);
     const health = await getJson(`${base}/health`);
 
     const client = await MongoClient.connect(uri);
@@ -353,6 +359,12 @@ async function main() {
       url: `http://127.0.0.1:${baselinePort}`,
       method: 'GET',
       path: '/',
+    });
+    await run('F', 'bare NestJS+Fastify POST with a JSON body (framework floor)', {
+      url: `http://127.0.0.1:${floorPort}`,
+      method: 'POST',
+      path: '/floor/purchase',
+      body: '{"quantity":1}',
     });
     await run('R1', 'GET /api/sales/:id', {
       url: base,
