@@ -18,7 +18,8 @@ const only = (process.argv.find((arg) => arg.startsWith('--only=')) ?? '')
   .slice(7)
   .split(',')
   .filter(Boolean);
-const selected = (name) => ['B', 'F'].includes(name) || only.length === 0 || only.includes(name);
+const selected = (name) =>
+  ['B', 'B2', 'F'].includes(name) || only.length === 0 || only.includes(name);
 const CONFIG = {
   connections: 100,
   warmupSeconds: smoke ? 1 : 3,
@@ -250,7 +251,7 @@ function table(rows, baseline) {
     String(row.p50),
     String(row.p99),
     String(row.errors),
-    ['B', 'F'].includes(row.name) ? '-' : row.rssAfterMegabytes.toFixed(0),
+    ['B', 'B2', 'F'].includes(row.name) ? '-' : row.rssAfterMegabytes.toFixed(0),
     Object.entries(row.statusCodes)
       .map(([code, count]) => `${code}:${count}`)
       .join(' '),
@@ -355,11 +356,8 @@ async function main() {
     console.log(
       `Engine: ${health.engine}; ${CONFIG.connections} connections; ${canPin ? 'server on core 0, loader on core 1' : 'no taskset: unpinned'}`,
     );
-    const b = await run('B', 'bare node:http baseline', {
-      url: `http://127.0.0.1:${baselinePort}`,
-      method: 'GET',
-      path: '/',
-    });
+    const baselineScenario = { url: `http://127.0.0.1:${baselinePort}`, method: 'GET', path: '/' };
+    const b = await run('B', 'bare node:http baseline', baselineScenario);
     await run('F', 'bare NestJS+Fastify POST with a JSON body (framework floor)', {
       url: `http://127.0.0.1:${floorPort}`,
       method: 'POST',
@@ -400,6 +398,9 @@ async function main() {
       seconds: 60,
       amount: stormUsers,
     });
+    // The machine is shared: the baseline is measured again at the end and ratios use the mean of both.
+    const bAgain = await run('B2', 'bare node:http baseline, again at the end', baselineScenario);
+    const baselineRate = (b.requestsPerSecond + bAgain.requestsPerSecond) / 2;
     const rssAfter = rssMegabytes(server.pid);
     const liveHeap = liveHeapAfterFullGcs(serverLog);
     const accepted = s?.statusCodes['201'] ?? 0;
@@ -416,16 +417,17 @@ async function main() {
       },
       engine: health.engine,
       config: { ...CONFIG, smoke },
-      baselineRequestsPerSecond: b.requestsPerSecond,
+      baselineRequestsPerSecond: baselineRate,
       scenarios: results.map((r) => ({
         ...r,
-        ratioToBaseline: r.requestsPerSecond / b.requestsPerSecond,
+        ratioToBaseline: r.requestsPerSecond / baselineRate,
       })),
       rssMegabytes: { before: rssBefore, after: rssAfter, growth: rssAfter - rssBefore },
       liveHeapAfterFullGcMegabytes: liveHeap,
       storm: s ? { accepted, acceptedPerSecond: s.acceptedPerSecond, ...invariants } : undefined,
     };
-    console.log(`\n${table(results, b.requestsPerSecond)}\n`);
+    console.log(`\n${table(results, baselineRate)}\n`);
+    console.log(`Ratios are against the mean of B and B2: ${baselineRate.toFixed(0)} req/s`);
     console.log(`Engine and transactions: ${health.engine}`);
     console.log(
       `Server RSS: ${rssBefore.toFixed(1)} MB before, ${rssAfter.toFixed(1)} MB after (growth ${(rssAfter - rssBefore).toFixed(1)} MB)`,
