@@ -39,8 +39,4 @@ export class SaleSnapshotCache {
   remember(sale: StoredSale): void {
     this.cache.set(sale._id.toHexString(), sale);
   }
-
-  forget(id: string): void {
-    this.cache.delete(id);
-  }
 }
