@@ -3,11 +3,22 @@ import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
-import type { EnvironmentVariables } from './config/env.validation';
+import { existsSync } from 'node:fs';
+import { validateEnvironment, type EnvironmentVariables } from './config/env.validation';
 import { configureApp } from './configure-app';
 import { createAdapter } from './main-adapter';
 
+/**
+ * Validates the environment (and .env, as ConfigModule will read it) before Nest starts, so that a bad
+ * variable ends the process with one clear message naming it instead of a framework stack trace.
+ */
+function checkEnvironment(): void {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  validateEnvironment(process.env);
+}
+
 async function bootstrap(): Promise<void> {
+  checkEnvironment();
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(),
     createAdapter(),

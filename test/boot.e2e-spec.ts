@@ -1,0 +1,64 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { databaseUri, uniqueDatabaseName } from './support/test-app';
+
+const MAIN = join(__dirname, '..', 'dist', 'main.js');
+
+function boot(env: Record<string, string>) {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([key]) => !/^(MONGO_URI|JWT_SECRET|NODE_ENV|PORT)$/.test(key),
+    ),
+  );
+  return spawnSync(
+    process.execPath,
+    ['-r', join(__dirname, 'support', 'standin-workarounds.js'), MAIN],
+    {
+      cwd: join(__dirname, '..'),
+      env: { ...clean, ...env },
+      encoding: 'utf8',
+      timeout: 30_000,
+    },
+  );
+}
+
+describe('boot-time configuration (e2e, the built service)', () => {
+  it('refuses to start in production without JWT_SECRET and MONGO_URI, naming both', () => {
+    const result = boot({ NODE_ENV: 'production' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/JWT_SECRET/);
+    expect(result.stderr).toMatch(/MONGO_URI/);
+    expect(result.stderr).not.toMatch(/\n\s+at /); // one clear message, no stack trace
+  });
+
+  it('refuses a bad PORT with a message naming it', () => {
+    const result = boot({ PORT: 'eighty' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/PORT/);
+  });
+
+  it('refuses a production secret shorter than 32 characters', () => {
+    const result = boot({
+      NODE_ENV: 'production',
+      MONGO_URI: 'mongodb://127.0.0.1:1/x',
+      JWT_SECRET: 'short',
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/JWT_SECRET must be at least 32 characters/);
+  });
+
+  it('refuses MONGO_TRANSACTIONS=on against a standalone server, naming the problem', () => {
+    if (process.env.TEST_DB_ENGINE !== 'jongodb') {
+      // A replica set supports transactions, so there is no standalone server to refuse here.
+      console.log('[boot] MONGO_TRANSACTIONS=on check skipped: the test engine is not standalone');
+      return;
+    }
+    const result = boot({
+      MONGO_URI: databaseUri(uniqueDatabaseName()),
+      MONGO_TRANSACTIONS: 'on',
+      PORT: '0',
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/MONGO_TRANSACTIONS=on but the MongoDB server is standalone/);
+  });
+});
