@@ -50,28 +50,38 @@ export class PurchaseReconciler implements OnApplicationBootstrap, BeforeApplica
   }
 
   async reconcile(now = new Date()): Promise<ReconcileReport> {
+    const abandoned = await this.abandonStaleAttempts(now);
+    return { abandoned, ...(await this.recountQuietSales()) };
+  }
+
+  /** Pending records older than the timeout: flag their sales, then delete them. */
+  private async abandonStaleAttempts(now: Date): Promise<number> {
     const timeout = this.config.get('PURCHASE_PENDING_TIMEOUT_MS', { infer: true });
-    const abandoned = await this.records.findAbandoned(new Date(now.getTime() - timeout), BATCH);
+    const stale = await this.records.findAbandoned(new Date(now.getTime() - timeout), BATCH);
+    const saleIds = new Map(stale.map((purchase) => [String(purchase.saleId), purchase.saleId]));
     // Flag first: from here on, attempts on these sales no longer give units back themselves.
-    await this.stock.markNeedsReconcile([
-      ...new Map(abandoned.map((p) => [String(p.saleId), p.saleId])).values(),
-    ]);
+    await this.stock.markNeedsReconcile([...saleIds.values()]);
     let removed = 0;
-    for (const purchase of abandoned) {
+    for (const purchase of stale) {
       if (await this.records.deletePending(purchase._id)) removed += 1;
     }
+    return removed;
+  }
+
+  /**
+   * Flagged sales with no attempt in flight get counters recounted from their confirmed purchases. The
+   * sale is read first and the repair is guarded on what was read, so a take in between defers it.
+   */
+  private async recountQuietSales(): Promise<{ repaired: number; deferred: number }> {
     let repaired = 0;
     let deferred = 0;
     for (const sale of await this.stock.findNeedingReconcile(BATCH)) {
-      if ((await this.records.countPending(sale._id)) > 0) {
-        deferred += 1; // attempts in flight: not quiet yet
-        continue;
-      }
-      const units = await this.records.sumConfirmedUnits(sale._id);
-      if (await this.stock.repairCounters(sale, units)) repaired += 1;
+      const quiet = (await this.records.countPending(sale._id)) === 0;
+      const units = quiet ? await this.records.sumConfirmedUnits(sale._id) : 0;
+      if (quiet && (await this.stock.repairCounters(sale, units))) repaired += 1;
       else deferred += 1;
     }
-    return { abandoned: removed, repaired, deferred };
+    return { repaired, deferred };
   }
 
   private async runSafely(): Promise<void> {
