@@ -27,6 +27,7 @@ export interface ReconcileReport {
 export class PurchaseReconciler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('PurchaseReconciler');
   private running = false;
+  private stopping = false;
 
   constructor(
     private readonly records: PurchaseRecordsService,
@@ -44,6 +45,7 @@ export class PurchaseReconciler implements OnApplicationBootstrap, BeforeApplica
   }
 
   beforeApplicationShutdown(): void {
+    this.stopping = true; // a run still in flight may now fail as the connection closes: not an error
     if (this.scheduler.doesExist('interval', 'purchase-reconciler')) {
       this.scheduler.deleteInterval('purchase-reconciler');
     }
@@ -95,7 +97,7 @@ export class PurchaseReconciler implements OnApplicationBootstrap, BeforeApplica
         );
       }
     } catch (error) {
-      this.logger.error(`reconcile failed: ${(error as Error).message}`);
+      if (!this.stopping) this.logger.error(`reconcile failed: ${(error as Error).message}`);
     } finally {
       this.running = false;
     }

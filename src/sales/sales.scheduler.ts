@@ -38,7 +38,7 @@ export class SalesScheduler implements OnApplicationBootstrap, BeforeApplication
         this.logger.log(`ended ${changes.ended}, activated ${changes.activated} sale(s)`);
       }
     } catch (error) {
-      this.logger.error(`status sweep failed: ${(error as Error).message}`);
+      if (!this.stopping) this.logger.error(`status sweep failed: ${(error as Error).message}`);
     } finally {
       this.running = false;
     }
