@@ -24,24 +24,16 @@ describe('transaction mode', () => {
     expect(describeEngine({ ...base, source: 'jongodb', version: '8.0.0-jongodb' })).toBe(
       'jongodb 8.0.0-jongodb (embedded via jongodb), standalone, transactions off (not available)',
     );
-    expect(
-      describeEngine({
-        source: 'external',
-        version: '7.0.24',
-        topology: 'replica set',
-        transactionsSupported: true,
-        transactionsEnabled: true,
-      }),
-    ).toBe('mongod 7.0.24 (MONGO_URI), replica set, transactions on');
-    expect(
-      describeEngine({
-        source: 'external',
-        version: '7.0.24',
-        topology: 'replica set',
-        transactionsSupported: true,
-        transactionsEnabled: false,
-      }),
-    ).toBe(
+    const replicaSet = {
+      source: 'external',
+      version: '7.0.24',
+      topology: 'replica set' as const,
+      transactionsSupported: true,
+    };
+    expect(describeEngine({ ...replicaSet, transactionsEnabled: true })).toBe(
+      'mongod 7.0.24 (MONGO_URI), replica set, transactions on',
+    );
+    expect(describeEngine({ ...replicaSet, transactionsEnabled: false })).toBe(
       'mongod 7.0.24 (MONGO_URI), replica set, transactions off (available, MONGO_TRANSACTIONS=off)',
     );
   });
