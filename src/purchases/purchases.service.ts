@@ -3,6 +3,7 @@ import { Types } from 'mongoose';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { ApiError, notFound } from '../common/errors/api-error';
 import { ErrorCode } from '../common/errors/error-codes';
+import { isDuplicateKeyError } from '../common/errors/mongo-errors';
 import { TransactionRunner } from '../database/transaction-runner';
 import { purchaseBlock } from '../sales/sale-state';
 import { SaleSnapshotCache } from '../sales/sale-snapshot.cache';
@@ -21,8 +22,6 @@ import type { StoredPurchase } from './schemas/purchase.schema';
 const MY_PURCHASES_LIMIT = 100;
 /** Stock given back between our failed take and our re-read is retried a few times, not forever. */
 const MAX_TAKE_ATTEMPTS = 3;
-
-const isDuplicateKey = (error: unknown) => (error as { code?: unknown })?.code === 11000;
 
 function toPurchaseDto(purchase: StoredPurchase): PurchaseDto {
   return {
@@ -68,7 +67,7 @@ export class PurchasesService {
         ? await this.purchaseInTransaction(purchase, now)
         : await this.purchaseWithCompensation(purchase, now);
     } catch (error) {
-      if (isDuplicateKey(error)) throw await this.duplicateOf(purchase);
+      if (isDuplicateKeyError(error)) throw await this.duplicateOf(purchase);
       throw error;
     }
   }

@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
 import { conflict } from '../common/errors/api-error';
 import { ErrorCode } from '../common/errors/error-codes';
+import { isDuplicateKeyError } from '../common/errors/mongo-errors';
 import { User, type Role } from './schemas/user.schema';
 
 export interface PublicUser {
@@ -45,7 +46,7 @@ export class UsersService {
       });
       return toPublicUser(created.toObject());
     } catch (error) {
-      if ((error as { code?: number }).code === 11000) {
+      if (isDuplicateKeyError(error)) {
         throw conflict(ErrorCode.USER_EXISTS, 'A user with this username or email already exists');
       }
       throw error;

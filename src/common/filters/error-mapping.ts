@@ -2,6 +2,7 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import { ApiError, type ApiErrorBody } from '../errors/api-error';
 import { ErrorCode } from '../errors/error-codes';
+import { isDuplicateKeyError } from '../errors/mongo-errors';
 
 const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
   [HttpStatus.BAD_REQUEST]: ErrorCode.VALIDATION_FAILED,
@@ -21,7 +22,6 @@ const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
  */
 const INVALID_JSON_MESSAGE = /\bJSON\b/;
 
-const MONGO_DUPLICATE_KEY = 11000;
 const internalError: ApiErrorBody = {
   statusCode: 500,
   code: ErrorCode.INTERNAL_ERROR,
@@ -35,7 +35,7 @@ export function toErrorBody(error: unknown): { body: ApiErrorBody; known: boolea
     return { body: fromStatus(429, 'Too many requests, slow down'), known: true };
   }
   if (error instanceof HttpException) return { body: fromHttpException(error), known: true };
-  if (isDuplicateKey(error)) {
+  if (isDuplicateKeyError(error)) {
     return { body: fromStatus(409, 'The resource already exists'), known: true };
   }
   if (isConnectionError(error)) {
@@ -60,10 +60,6 @@ function fromHttpException(error: HttpException): ApiErrorBody {
     return { statusCode, code: ErrorCode.INVALID_JSON, message };
   }
   return fromStatus(statusCode, message);
-}
-
-function isDuplicateKey(error: unknown): boolean {
-  return (error as { code?: unknown })?.code === MONGO_DUPLICATE_KEY;
 }
 
 function isConnectionError(error: unknown): boolean {
