@@ -169,31 +169,24 @@ describe('purchases and the leaderboard (e2e)', () => {
       for (const [index, user] of buyers.entries()) {
         await buy(user, sale.id, { quantity: (index % 3) + 1 }).expect(index === 5 ? 409 : 201);
       }
-      const page1 = (
-        await http(app).get(`/api/sales/${sale.id}/leaderboard?page=1&limit=3`).expect(200)
-      ).body;
-      const page3 = (
-        await http(app).get(`/api/sales/${sale.id}/leaderboard?page=3&limit=3`).expect(200)
-      ).body;
+      type Board = { items: Array<{ rank: number; username: string }> };
+      const page = async (n: number) =>
+        (await http(app).get(`/api/sales/${sale.id}/leaderboard?page=${n}&limit=3`).expect(200))
+          .body as Board;
+      const ranked = (body: Board) => body.items.map((row) => [row.rank, row.username]);
+      const [page1, page2, page3] = [await page(1), await page(2), await page(3)];
       expect(page1).toMatchObject({ saleId: sale.id, total: 6, page: 1, limit: 3 });
-      expect(
-        page1.items.map((row: { rank: number; username: string }) => [row.rank, row.username]),
-      ).toEqual([
+      expect(ranked(page1)).toEqual([
         [1, buyers[0].username],
         [2, buyers[1].username],
         [3, buyers[2].username],
       ]);
-      expect(page3.items).toEqual([]);
-      const page2 = (
-        await http(app).get(`/api/sales/${sale.id}/leaderboard?page=2&limit=3`).expect(200)
-      ).body;
-      expect(
-        page2.items.map((row: { rank: number; username: string }) => [row.rank, row.username]),
-      ).toEqual([
+      expect(ranked(page2)).toEqual([
         [4, buyers[3].username],
         [5, buyers[4].username],
         [6, buyers[6].username],
       ]);
+      expect(page3.items).toEqual([]);
       expect(Object.keys(page1.items[0]).sort()).toEqual([
         'purchasedAt',
         'quantity',
