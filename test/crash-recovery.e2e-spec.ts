@@ -47,7 +47,7 @@ async function waitForQuiet(db: Db, saleId: ObjectId) {
   while (Date.now() < deadline) {
     const pending = await db.collection('purchases').countDocuments({ saleId, state: 'pending' });
     const sale = await db.collection('sales').findOne({ _id: saleId });
-    if (pending === 0 && !sale?.needsReconcile) return;
+    if (pending === 0 && !sale?.auditDue) return;
     await sleep(200);
   }
   throw new Error('the reconciler did not settle the sale within 20 s');
@@ -172,14 +172,10 @@ describe('crash recovery (e2e)', () => {
       await records.insertPending({ ...purchase, userId: new ObjectId() }, attemptedAt);
 
       const reconciler = app.get(PurchaseReconciler);
-      expect(await reconciler.reconcile()).toMatchObject({ abandoned: 2, repaired: 1 });
-      expect(await reconciler.reconcile()).toMatchObject({ abandoned: 0, repaired: 0 });
+      expect(await reconciler.reconcile()).toMatchObject({ abandoned: 2, recounted: 1 });
+      expect(await reconciler.reconcile()).toMatchObject({ abandoned: 0, recounted: 0 });
       const { sale: after } = await expectConsistent(db, saleId);
-      expect(after).toMatchObject({
-        remainingQuantity: 10,
-        soldQuantity: 0,
-        needsReconcile: false,
-      });
+      expect(after).toMatchObject({ remainingQuantity: 10, soldQuantity: 0, auditDue: false });
     });
 
     it('waits while an attempt is in flight (a fresh pending record) and repairs once quiet', async () => {
@@ -198,11 +194,11 @@ describe('crash recovery (e2e)', () => {
       const reconciler = app.get(PurchaseReconciler);
       expect(await reconciler.reconcile()).toMatchObject({
         abandoned: 1,
-        repaired: 0,
+        recounted: 0,
         deferred: 1,
       });
       await records.deletePending(inFlight._id);
-      expect(await reconciler.reconcile()).toMatchObject({ repaired: 1 });
+      expect(await reconciler.reconcile()).toMatchObject({ recounted: 1 });
       await expectConsistent(db, saleId);
     });
   });

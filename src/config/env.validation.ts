@@ -98,10 +98,21 @@ export class EnvironmentVariables {
   @Min(100)
   PURCHASE_PENDING_TIMEOUT_MS = 30_000;
 
+  /** How often the reconciler abandons stale attempts and audits the counters of sales that changed. */
   @Type(() => Number)
   @IsInt()
   @Min(100)
-  RECONCILE_INTERVAL_MS = 10_000;
+  RECONCILE_INTERVAL_MS = 5_000;
+
+  /**
+   * How long a purchase may keep retrying a transaction that lost a write conflict (with jittered
+   * backoff) before it answers 503 PURCHASE_NOT_COMPLETED with nothing kept.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  TRANSACTION_RETRY_TIMEOUT_MS = 10_000;
 
   /** How long a purchase attempt may answer "not open" from the in-process cache without asking the database. */
   @Type(() => Number)

@@ -13,6 +13,7 @@ import type { Connection } from 'mongoose';
 import type { EnvironmentVariables } from '../config/env.validation';
 import { DATABASE_INFO, resolveDatabaseInfo } from './database-info.provider';
 import { DATABASE_TARGET, resolveDatabaseTarget, type DatabaseTarget } from './database-target';
+import { DatabaseSteps } from './database-steps';
 import { TransactionRunner } from './transaction-runner';
 
 const databaseTargetProvider: Provider = {
@@ -84,7 +85,8 @@ class DatabaseLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
     },
     DatabaseLifecycle,
     TransactionRunner,
+    DatabaseSteps,
   ],
-  exports: [DATABASE_INFO, TransactionRunner],
+  exports: [DATABASE_INFO, TransactionRunner, DatabaseSteps],
 })
 export class DatabaseModule {}

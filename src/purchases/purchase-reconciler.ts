@@ -8,20 +8,27 @@ import { ConfigService } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { EnvironmentVariables } from '../config/env.validation';
 import { SaleStockService } from '../sales/sale-stock.service';
+import type { StoredSale } from '../sales/schemas/sale.schema';
 import { PurchaseRecordsService } from './purchase-records.service';
 
 const BATCH = 500;
 
 export interface ReconcileReport {
+  /** Pending records older than the timeout, deleted. */
   abandoned: number;
-  repaired: number;
+  /** Sales whose counters disagreed with their confirmed purchases, recounted. */
+  recounted: number;
+  /** Sales whose counters were checked and found right. */
+  verified: number;
+  /** Sales with an attempt in flight or a change during the check: audited on a later tick. */
   deferred: number;
 }
 
 /**
- * Repairs what a crash (or a lost connection) between the purchase steps left behind, when running
- * without transactions: pending records older than PURCHASE_PENDING_TIMEOUT_MS are abandoned attempts;
- * their sales get counters recounted from the confirmed purchases once no attempt is in flight.
+ * The standing audit of the ledger, and the only way units come back to a sale. Each tick: pending
+ * records older than PURCHASE_PENDING_TIMEOUT_MS are abandoned attempts and are deleted; then every sale
+ * with takes not yet audited is, once quiet (no attempt in flight), recounted from its confirmed
+ * purchases with a write guarded on what was read. docs/purchase-algorithm.md gives the proof.
  */
 @Injectable()
 export class PurchaseReconciler implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -53,16 +60,12 @@ export class PurchaseReconciler implements OnApplicationBootstrap, BeforeApplica
 
   async reconcile(now = new Date()): Promise<ReconcileReport> {
     const abandoned = await this.abandonStaleAttempts(now);
-    return { abandoned, ...(await this.recountQuietSales()) };
+    return { abandoned, ...(await this.auditChangedSales()) };
   }
 
-  /** Pending records older than the timeout: flag their sales, then delete them. */
   private async abandonStaleAttempts(now: Date): Promise<number> {
     const timeout = this.config.get('PURCHASE_PENDING_TIMEOUT_MS', { infer: true });
     const stale = await this.records.findAbandoned(new Date(now.getTime() - timeout), BATCH);
-    const saleIds = new Map(stale.map((purchase) => [String(purchase.saleId), purchase.saleId]));
-    // Flag first: from here on, attempts on these sales no longer give units back themselves.
-    await this.stock.markNeedsReconcile([...saleIds.values()]);
     let removed = 0;
     for (const purchase of stale) {
       if (await this.records.deletePending(purchase._id)) removed += 1;
@@ -70,20 +73,29 @@ export class PurchaseReconciler implements OnApplicationBootstrap, BeforeApplica
     return removed;
   }
 
-  /**
-   * Flagged sales with no attempt in flight get counters recounted from their confirmed purchases. The
-   * sale is read first and the repair is guarded on what was read, so a take in between defers it.
-   */
-  private async recountQuietSales(): Promise<{ repaired: number; deferred: number }> {
-    let repaired = 0;
-    let deferred = 0;
-    for (const sale of await this.stock.findNeedingReconcile(BATCH)) {
-      const quiet = (await this.records.countPending(sale._id)) === 0;
-      const units = quiet ? await this.records.sumConfirmedUnits(sale._id) : 0;
-      if (quiet && (await this.stock.repairCounters(sale, units))) repaired += 1;
-      else deferred += 1;
+  private async auditChangedSales(): Promise<Omit<ReconcileReport, 'abandoned'>> {
+    const report = { recounted: 0, verified: 0, deferred: 0 };
+    for (const sale of await this.stock.findAuditDue(BATCH)) {
+      report[await this.audit(sale)] += 1;
     }
-    return { repaired, deferred };
+    return report;
+  }
+
+  /**
+   * The order matters. The sale is read first (by findAuditDue); pending records are counted next, and
+   * only then are confirmed units summed: an attempt that confirms after the count was already pending
+   * at the count, so a quiet count means the sum misses no confirm of a take the sale read included, and
+   * a take after the read changes acceptedSeq, so the guarded recount misses and waits for a later tick.
+   */
+  private async audit(sale: StoredSale): Promise<keyof Omit<ReconcileReport, 'abandoned'>> {
+    if ((await this.records.countPending(sale._id)) > 0) return 'deferred';
+    const units = await this.records.sumConfirmedUnits(sale._id);
+    if (!(await this.stock.recount(sale, units))) return 'deferred';
+    if (units === sale.soldQuantity) return 'verified';
+    this.logger.warn(
+      `sale ${sale._id.toHexString()}: counters recounted, ${sale.soldQuantity} -> ${units} sold`,
+    );
+    return 'recounted';
   }
 
   private async runSafely(): Promise<void> {
@@ -91,11 +103,7 @@ export class PurchaseReconciler implements OnApplicationBootstrap, BeforeApplica
     this.running = true;
     try {
       const report = await this.reconcile();
-      if (report.abandoned || report.repaired) {
-        this.logger.warn(
-          `abandoned ${report.abandoned} attempt(s), recounted ${report.repaired} sale(s)`,
-        );
-      }
+      if (report.abandoned) this.logger.warn(`abandoned ${report.abandoned} stale attempt(s)`);
     } catch (error) {
       if (!this.stopping) this.logger.error(`reconcile failed: ${(error as Error).message}`);
     } finally {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types, type ClientSession } from 'mongoose';
+import { DatabaseSteps } from '../database/database-steps';
 import { Purchase, type StoredPurchase } from './schemas/purchase.schema';
 
 export type NewPurchase = Pick<
@@ -13,50 +14,75 @@ export type LeaderboardRow = Pick<StoredPurchase, 'username' | 'quantity' | 'pur
 /** Owns the purchases collection: every read and write of it goes through here. */
 @Injectable()
 export class PurchaseRecordsService {
-  constructor(@InjectModel(Purchase.name) private readonly purchases: Model<Purchase>) {}
+  constructor(
+    @InjectModel(Purchase.name) private readonly purchases: Model<Purchase>,
+    private readonly steps: DatabaseSteps,
+  ) {}
 
   async insertPending(purchase: NewPurchase, attemptedAt: Date): Promise<StoredPurchase> {
-    const created = await this.purchases.create({ ...purchase, state: 'pending', attemptedAt });
+    const created = await this.steps.run('purchases.reserve', () =>
+      this.purchases.create({ ...purchase, state: 'pending', attemptedAt }),
+    );
     return created.toObject();
   }
 
   async insertConfirmed(
     purchase: NewPurchase,
     seq: number,
-    at: Date,
+    at: { attempted: Date; purchased: Date },
     session: ClientSession,
   ): Promise<StoredPurchase> {
-    const [created] = await this.purchases.create(
-      [{ ...purchase, state: 'confirmed', seq, attemptedAt: at, purchasedAt: at }],
-      { session },
+    const [created] = await this.steps.run('purchases.insertConfirmed', () =>
+      this.purchases.create(
+        [
+          {
+            ...purchase,
+            state: 'confirmed',
+            seq,
+            attemptedAt: at.attempted,
+            purchasedAt: at.purchased,
+          },
+        ],
+        { session },
+      ),
     );
     return created.toObject();
   }
 
   /** Confirms only a record that is still pending: the reconciler may have given up on it. */
   async confirm(id: Types.ObjectId, seq: number, purchasedAt: Date): Promise<boolean> {
-    const result = await this.purchases.updateOne(
-      { _id: id, state: 'pending' },
-      { $set: { state: 'confirmed', seq, purchasedAt } },
+    const result = await this.steps.run('purchases.confirm', () =>
+      this.purchases
+        .updateOne(
+          { _id: id, state: 'pending' },
+          { $set: { state: 'confirmed', seq, purchasedAt } },
+        )
+        .exec(),
     );
     return result.modifiedCount === 1;
   }
 
   /** Deletes a still-pending record; whoever gets `true` owns whatever the attempt left behind. */
   async deletePending(id: Types.ObjectId): Promise<boolean> {
-    const result = await this.purchases.deleteOne({ _id: id, state: 'pending' });
+    const result = await this.steps.run('purchases.deletePending', () =>
+      this.purchases.deleteOne({ _id: id, state: 'pending' }).exec(),
+    );
     return result.deletedCount === 1;
   }
 
   async findById(id: Types.ObjectId): Promise<StoredPurchase | null> {
-    return this.purchases.findById(id).lean<StoredPurchase>().exec();
+    return this.steps.run('purchases.findById', () =>
+      this.purchases.findById(id).lean<StoredPurchase>().exec(),
+    );
   }
 
   async findBySaleAndUser(
     saleId: Types.ObjectId,
     userId: Types.ObjectId,
   ): Promise<StoredPurchase | null> {
-    return this.purchases.findOne({ saleId, userId }).lean<StoredPurchase>().exec();
+    return this.steps.run('purchases.findBySaleAndUser', () =>
+      this.purchases.findOne({ saleId, userId }).lean<StoredPurchase>().exec(),
+    );
   }
 
   async listConfirmedForUser(userId: Types.ObjectId, limit: number): Promise<StoredPurchase[]> {
@@ -86,24 +112,30 @@ export class PurchaseRecordsService {
   }
 
   async countPending(saleId: Types.ObjectId): Promise<number> {
-    return this.purchases.countDocuments({ saleId, state: 'pending' }).exec();
+    return this.steps.run('purchases.countPending', () =>
+      this.purchases.countDocuments({ saleId, state: 'pending' }).exec(),
+    );
   }
 
   async sumConfirmedUnits(saleId: Types.ObjectId): Promise<number> {
-    const [row] = await this.purchases
-      .aggregate<{ units: number }>([
-        { $match: { saleId, state: 'confirmed' } },
-        { $group: { _id: null, units: { $sum: '$quantity' } } },
-      ])
-      .exec();
+    const [row] = await this.steps.run('purchases.sumConfirmed', () =>
+      this.purchases
+        .aggregate<{ units: number }>([
+          { $match: { saleId, state: 'confirmed' } },
+          { $group: { _id: null, units: { $sum: '$quantity' } } },
+        ])
+        .exec(),
+    );
     return row?.units ?? 0;
   }
 
   async findAbandoned(olderThan: Date, limit: number): Promise<StoredPurchase[]> {
-    return this.purchases
-      .find({ state: 'pending', attemptedAt: { $lt: olderThan } })
-      .limit(limit)
-      .lean<StoredPurchase[]>()
-      .exec();
+    return this.steps.run('purchases.findAbandoned', () =>
+      this.purchases
+        .find({ state: 'pending', attemptedAt: { $lt: olderThan } })
+        .limit(limit)
+        .lean<StoredPurchase[]>()
+        .exec(),
+    );
   }
 }

@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import { ApiError } from '../common/errors/api-error';
-import type { TransactionRunner } from '../database/transaction-runner';
+import { TransactionGaveUp, type TransactionRunner } from '../database/transaction-runner';
 import type { SaleSnapshotCache } from '../sales/sale-snapshot.cache';
 import type { SaleStockService } from '../sales/sale-stock.service';
 import type { StoredSale } from '../sales/schemas/sale.schema';
@@ -30,7 +30,8 @@ function buildSale(overrides: Partial<StoredSale> = {}): StoredSale {
     status: 'active',
     activatedAt: null,
     acceptedSeq: 0,
-    needsReconcile: false,
+    lastAcceptedAt: null,
+    auditDue: false,
     createdAt: new Date(),
     ...overrides,
   };
@@ -44,31 +45,37 @@ function setup(sale: StoredSale | null, { transactions = false } = {}) {
       .mockImplementation((p: object, at: Date) =>
         Promise.resolve({ ...pending, ...p, attemptedAt: at, state: 'pending' }),
       ),
-    insertConfirmed: jest.fn().mockImplementation((p: object, seq: number, at: Date) =>
-      Promise.resolve({
-        ...pending,
-        ...p,
-        seq,
-        attemptedAt: at,
-        purchasedAt: at,
-        state: 'confirmed',
-      }),
-    ),
+    insertConfirmed: jest
+      .fn()
+      .mockImplementation((p: object, seq: number, at: { attempted: Date; purchased: Date }) =>
+        Promise.resolve({
+          ...pending,
+          ...p,
+          seq,
+          attemptedAt: at.attempted,
+          purchasedAt: at.purchased,
+          state: 'confirmed',
+        }),
+      ),
     confirm: jest.fn().mockResolvedValue(true),
     deletePending: jest.fn().mockResolvedValue(true),
     findById: jest.fn().mockResolvedValue(null),
     findBySaleAndUser: jest.fn().mockResolvedValue(null),
   };
-  const taken = sale && {
-    ...sale,
-    remainingQuantity: sale.remainingQuantity - 1,
-    acceptedSeq: sale.acceptedSeq + 1,
-  };
   const stock = {
-    takeUnits: jest.fn().mockResolvedValue(taken),
+    // What the database's take answers: the next place in line, stamped with the later clock.
+    takeUnits: jest.fn().mockImplementation((_id: unknown, quantity: number, now: Date) =>
+      Promise.resolve(
+        sale && {
+          ...sale,
+          remainingQuantity: sale.remainingQuantity - quantity,
+          acceptedSeq: sale.acceptedSeq + 1,
+          lastAcceptedAt:
+            sale.lastAcceptedAt && sale.lastAcceptedAt > now ? sale.lastAcceptedAt : now,
+        },
+      ),
+    ),
     findById: jest.fn().mockResolvedValue(sale),
-    returnUnits: jest.fn().mockResolvedValue(true),
-    markNeedsReconcile: jest.fn().mockResolvedValue(undefined),
   };
   const snapshots = { get: jest.fn().mockResolvedValue(sale), remember: jest.fn() };
   const runner = {
@@ -161,45 +168,40 @@ describe('PurchasesService', () => {
       expect(snapshots.remember).toHaveBeenCalledWith(
         expect.objectContaining({ remainingQuantity: 0 }),
       );
-      expect(stock.returnUnits).not.toHaveBeenCalled();
     });
 
-    it('keeps the reservation for the reconciler when the take itself fails (outcome unknown)', async () => {
+    it('lets go of the reservation when the take itself fails (outcome unknown): the audit settles the units', async () => {
       const sale = buildSale();
       const { service, records, stock } = setup(sale);
       stock.takeUnits.mockRejectedValue(new Error('connection reset'));
       await expect(service.purchase(user, sale._id.toHexString(), 1)).rejects.toThrow(
         'connection reset',
       );
-      expect(records.deletePending).not.toHaveBeenCalled();
-      expect(stock.returnUnits).not.toHaveBeenCalled();
+      expect(records.deletePending).toHaveBeenCalledTimes(1);
     });
 
-    it('gives the units back when the confirm fails and it still owns the reservation', async () => {
+    it('lets go of the reservation when the confirm fails, and answers that nothing was kept', async () => {
       const sale = buildSale();
-      const { service, records, stock } = setup(sale);
+      const { service, records } = setup(sale);
       records.confirm.mockRejectedValue(new Error('connection reset'));
       expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe(
         'PURCHASE_NOT_COMPLETED',
       );
       expect(records.deletePending).toHaveBeenCalledTimes(1);
-      expect(stock.returnUnits).toHaveBeenCalledWith(sale._id, 1);
     });
 
-    it('asks for a recount when even the give-back fails', async () => {
-      const sale = buildSale();
-      const { service, records, stock } = setup(sale);
-      records.confirm.mockRejectedValue(new Error('connection reset'));
-      stock.returnUnits.mockRejectedValue(new Error('still down'));
-      expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe(
-        'PURCHASE_NOT_COMPLETED',
-      );
-      expect(stock.markNeedsReconcile).toHaveBeenCalledWith([sale._id]);
+    it('stamps the purchase with the time the take handed out, never an earlier one', async () => {
+      const later = new Date(Date.now() + 60_000);
+      const sale = buildSale({ lastAcceptedAt: later, acceptedSeq: 4 });
+      const { service, records } = setup(sale);
+      const result = await service.purchase(user, sale._id.toHexString(), 1);
+      expect(result.purchasedAt).toEqual(later);
+      expect(records.confirm).toHaveBeenCalledWith(expect.any(Types.ObjectId), 5, later);
     });
 
     it('answers the purchase when a failed-looking confirm had in fact landed', async () => {
       const sale = buildSale();
-      const { service, records, stock } = setup(sale);
+      const { service, records } = setup(sale);
       records.confirm.mockRejectedValue(new Error('timeout after write'));
       records.deletePending.mockResolvedValue(false);
       records.findById.mockResolvedValue({
@@ -213,17 +215,15 @@ describe('PurchasesService', () => {
       await expect(service.purchase(user, sale._id.toHexString(), 1)).resolves.toMatchObject({
         quantity: 1,
       });
-      expect(stock.returnUnits).not.toHaveBeenCalled();
     });
 
-    it('gives nothing back when the reconciler already took over the attempt', async () => {
+    it('answers that nothing was kept when the reconciler already abandoned the attempt', async () => {
       const sale = buildSale();
-      const { service, stock, records } = setup(sale);
+      const { service, records } = setup(sale);
       records.confirm.mockResolvedValue(false);
       expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe(
         'PURCHASE_NOT_COMPLETED',
       );
-      expect(stock.returnUnits).not.toHaveBeenCalled();
     });
   });
 
@@ -237,13 +237,63 @@ describe('PurchasesService', () => {
       expect(records.insertConfirmed).toHaveBeenCalledWith(
         expect.any(Object),
         42,
-        expect.any(Date),
+        { attempted: expect.any(Date), purchased: expect.any(Date) },
         expect.any(Object),
       );
       expect(records.insertConfirmed.mock.invocationCallOrder[0]).toBeLessThan(
         stock.takeUnits.mock.invocationCallOrder[0],
       );
       expect(result.quantity).toBe(1);
+    });
+
+    it('passes the transaction session to every read and write inside it', async () => {
+      const sale = buildSale();
+      const { service, records, stock, runner } = setup(sale, { transactions: true });
+      const session = { id: 'the session' };
+      runner.run.mockImplementation((work: (s: object) => Promise<unknown>) => work(session));
+      await service.purchase(user, sale._id.toHexString(), 1);
+      expect(stock.findById).toHaveBeenCalledWith(sale._id, session);
+      expect(records.insertConfirmed.mock.calls[0][3]).toBe(session);
+      expect(stock.takeUnits.mock.calls[0][3]).toBe(session);
+    });
+
+    it('answers 503 PURCHASE_NOT_COMPLETED when contention outlasts the retry budget', async () => {
+      const sale = buildSale();
+      const { service, runner } = setup(sale, { transactions: true });
+      runner.run.mockRejectedValue(new TransactionGaveUp('aborted', new Error('write conflict')));
+      expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe(
+        'PURCHASE_NOT_COMPLETED',
+      );
+    });
+
+    it('answers the purchase when a commit of unknown outcome had in fact landed', async () => {
+      const sale = buildSale();
+      const { service, records, runner } = setup(sale, { transactions: true });
+      runner.run.mockRejectedValue(new TransactionGaveUp('unknown', new Error('no reply')));
+      records.findBySaleAndUser.mockResolvedValue({
+        _id: new Types.ObjectId(),
+        saleId: sale._id,
+        username: 'alice',
+        quantity: 1,
+        state: 'confirmed',
+        purchasedAt: new Date(),
+      });
+      await expect(service.purchase(user, sale._id.toHexString(), 1)).resolves.toMatchObject({
+        quantity: 1,
+      });
+    });
+
+    it('judges the sale open at the time of each try, not at the request arrival', async () => {
+      const endTime = new Date(Date.now() + 50);
+      const sale = buildSale({ endTime });
+      const { service, records, stock, runner } = setup(sale, { transactions: true });
+      runner.run.mockImplementation(async (work: (s: object) => Promise<unknown>) => {
+        await new Promise((resolve) => setTimeout(resolve, 80)); // retries took past endTime
+        return work({});
+      });
+      expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe('SALE_ENDED');
+      expect(records.insertConfirmed).not.toHaveBeenCalled();
+      expect(stock.takeUnits).not.toHaveBeenCalled();
     });
 
     it('rejects from the in-transaction read without writing anything', async () => {

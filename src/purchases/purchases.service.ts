@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { Types } from 'mongoose';
+import { Types, type ClientSession } from 'mongoose';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { ApiError, notFound } from '../common/errors/api-error';
 import { ErrorCode } from '../common/errors/error-codes';
 import { isDuplicateKeyError } from '../common/errors/mongo-errors';
-import { TransactionRunner } from '../database/transaction-runner';
+import { TransactionGaveUp, TransactionRunner } from '../database/transaction-runner';
 import { purchaseBlock } from '../sales/sale-state';
 import { SaleSnapshotCache } from '../sales/sale-snapshot.cache';
 import { SaleStockService } from '../sales/sale-stock.service';
@@ -22,6 +22,8 @@ import type { StoredPurchase } from './schemas/purchase.schema';
 const MY_PURCHASES_LIMIT = 100;
 /** Stock given back between our failed take and our re-read is retried a few times, not forever. */
 const MAX_TAKE_ATTEMPTS = 3;
+
+const laterOf = (a: Date | null, b: Date): Date => (a && a > b ? a : b);
 
 function toPurchaseDto(purchase: StoredPurchase): PurchaseDto {
   return {
@@ -47,11 +49,10 @@ export class PurchasesService {
   ) {}
 
   async purchase(user: AuthenticatedUser, saleId: string, quantity = 1): Promise<PurchaseDto> {
-    const now = new Date();
     const sale = await this.snapshots.get(saleId);
     if (!sale) throw notFound(ErrorCode.SALE_NOT_FOUND, 'Sale not found');
     if (quantity > sale.maxPerUser) throw quantityLimitExceeded(sale.maxPerUser);
-    const block = purchaseBlock(sale, now, quantity);
+    const block = purchaseBlock(sale, new Date(), quantity);
     if (block) throw blockedPurchase(block, sale);
 
     const purchase: NewPurchase = {
@@ -64,8 +65,8 @@ export class PurchasesService {
     };
     try {
       return this.transactions.enabled
-        ? await this.purchaseInTransaction(purchase, now)
-        : await this.purchaseWithCompensation(purchase, now);
+        ? await this.purchaseInTransaction(purchase)
+        : await this.purchaseWithCompensation(purchase);
     } catch (error) {
       if (isDuplicateKeyError(error)) throw await this.duplicateOf(purchase);
       throw error;
@@ -85,68 +86,107 @@ export class PurchasesService {
   }
 
   /**
-   * Replica set / mongos: the record and the decrement commit together. The sale is read inside the
-   * snapshot so the purchase can carry its place in line, and the hot sale document is written last.
+   * Replica set / mongos: the record and the take commit together. The sale is read inside the snapshot
+   * so the record can carry its place in line and time, and the hot sale document is written last.
+   * Each retry judges "open" at its own time, not at the request's arrival.
    */
-  private async purchaseInTransaction(purchase: NewPurchase, now: Date): Promise<PurchaseDto> {
-    const { record, taken } = await this.transactions.run(async (session) => {
-      const sale = await this.stock.findById(purchase.saleId, session);
-      if (!sale) throw notFound(ErrorCode.SALE_NOT_FOUND, 'Sale not found');
-      const block = purchaseBlock(sale, now, purchase.quantity);
-      if (block) {
-        this.snapshots.remember(sale); // a committed state: later doomed attempts stay in memory
-        throw blockedPurchase(block, sale);
-      }
-      const seq = sale.acceptedSeq + 1;
-      const inserted = await this.records.insertConfirmed(purchase, seq, now, session);
-      const after = await this.stock.takeUnits(sale._id, purchase.quantity, now, session);
-      // Snapshot isolation makes any concurrent change a write conflict (retried by the driver), so
-      // the guarded write can only miss, or hand out another place, if that guarantee were broken.
-      if (!after || after.acceptedSeq !== seq) throw new Error('sale changed inside a transaction');
-      return { record: inserted, taken: after };
-    });
-    this.rememberIfSoldOut(taken); // only once committed
-    return toPurchaseDto(record);
+  private async purchaseInTransaction(purchase: NewPurchase): Promise<PurchaseDto> {
+    let outcome: { record: StoredPurchase; taken: StoredSale };
+    try {
+      outcome = await this.transactions.run((session) => this.buyInSnapshot(purchase, session));
+    } catch (error) {
+      if (!(error instanceof TransactionGaveUp)) throw error;
+      return this.settleGaveUpTransaction(purchase, error);
+    }
+    this.rememberIfSoldOut(outcome.taken); // only once committed
+    return toPurchaseDto(outcome.record);
+  }
+
+  private async buyInSnapshot(purchase: NewPurchase, session: ClientSession) {
+    const now = new Date();
+    const sale = await this.stock.findById(purchase.saleId, session);
+    if (!sale) throw notFound(ErrorCode.SALE_NOT_FOUND, 'Sale not found');
+    const block = purchaseBlock(sale, now, purchase.quantity);
+    if (block) {
+      this.snapshots.remember(sale); // a committed state: later doomed attempts stay in memory
+      throw blockedPurchase(block, sale);
+    }
+    // What the take below will hand out: snapshot isolation turns any concurrent change of the sale
+    // into a write conflict (the whole transaction retries), so these cannot differ from the take's.
+    const seq = sale.acceptedSeq + 1;
+    const purchasedAt = laterOf(sale.lastAcceptedAt, now);
+    const record = await this.records.insertConfirmed(
+      purchase,
+      seq,
+      { attempted: now, purchased: purchasedAt },
+      session,
+    );
+    const taken = await this.stock.takeUnits(sale._id, purchase.quantity, now, session);
+    if (taken?.acceptedSeq !== seq || taken.lastAcceptedAt?.getTime() !== purchasedAt.getTime()) {
+      throw new Error('the sale changed inside a transaction');
+    }
+    return { record, taken };
+  }
+
+  /** Contention outlasted the retry budget. If the last commit's outcome is unknown, look. */
+  private async settleGaveUpTransaction(
+    purchase: NewPurchase,
+    error: TransactionGaveUp,
+  ): Promise<PurchaseDto> {
+    if (error.outcome === 'unknown') {
+      const record = await this.records.findBySaleAndUser(purchase.saleId, purchase.userId);
+      if (record?.state === 'confirmed') return toPurchaseDto(record);
+    }
+    throw purchaseNotCompleted();
   }
 
   /**
-   * Standalone: reserve the (sale, user) slot, take the units, confirm. A failure after the slot is
-   * reserved undoes what this attempt did; a crash leaves a pending record for the reconciler.
+   * Standalone: reserve the (sale, user) slot, take the units, confirm. Units never come back from here:
+   * an attempt that took units and then failed only lets go of its record, and the reconciler's guarded
+   * recount returns the units once no attempt is in flight (docs/purchase-algorithm.md).
    */
-  private async purchaseWithCompensation(purchase: NewPurchase, now: Date): Promise<PurchaseDto> {
-    const pending = await this.records.insertPending(purchase, now);
-    const taken = await this.takeOrRelease(pending, now);
-    const purchasedAt = new Date();
+  private async purchaseWithCompensation(purchase: NewPurchase): Promise<PurchaseDto> {
+    const pending = await this.records.insertPending(purchase, new Date());
+    const taken = await this.takeOrLetGo(pending);
     let confirmed: boolean;
     try {
-      confirmed = await this.records.confirm(pending._id, taken.acceptedSeq, purchasedAt);
+      confirmed = await this.records.confirm(pending._id, taken.acceptedSeq, taken.lastAcceptedAt!);
     } catch {
       return this.settleUncertainConfirm(pending);
     }
-    // Not confirmed: the reconciler judged the attempt abandoned and already recounted without it.
+    // Not confirmed: the reconciler judged the attempt abandoned; its recount returns the units.
     if (!confirmed) throw purchaseNotCompleted();
     this.rememberIfSoldOut(taken);
-    return toPurchaseDto({ ...pending, state: 'confirmed', seq: taken.acceptedSeq, purchasedAt });
+    return toPurchaseDto({
+      ...pending,
+      state: 'confirmed',
+      seq: taken.acceptedSeq,
+      purchasedAt: taken.lastAcceptedAt,
+    });
   }
 
   /**
-   * Takes the units, or undoes the reservation when the database cleanly said no. When the take itself
-   * failed we cannot know whether units moved, so the pending record stays for the reconciler.
+   * Takes the units. When the database said no, or the take's outcome is unknown, lets go of the
+   * reservation (if units did move, the recount returns them) and answers why.
    */
-  private async takeOrRelease(pending: StoredPurchase, now: Date): Promise<StoredSale> {
-    const outcome = await this.takeUnitsOrExplain(pending, now);
+  private async takeOrLetGo(pending: StoredPurchase): Promise<StoredSale> {
+    let outcome: StoredSale | ApiError;
+    try {
+      outcome = await this.takeUnitsOrExplain(pending);
+    } catch (error) {
+      await this.letGo(pending);
+      throw error;
+    }
     if (outcome instanceof ApiError) {
-      await this.records.deletePending(pending._id).catch(() => undefined);
+      await this.letGo(pending);
       throw outcome;
     }
     return outcome;
   }
 
-  private async takeUnitsOrExplain(
-    pending: StoredPurchase,
-    now: Date,
-  ): Promise<StoredSale | ApiError> {
+  private async takeUnitsOrExplain(pending: StoredPurchase): Promise<StoredSale | ApiError> {
     for (let attempt = 1; ; attempt += 1) {
+      const now = new Date();
       const taken = await this.stock.takeUnits(pending.saleId, pending.quantity, now);
       if (taken) return taken;
       const fresh = await this.stock.findById(pending.saleId);
@@ -158,28 +198,22 @@ export class PurchasesService {
     }
   }
 
-  /** The confirm's outcome is unknown (e.g. the connection dropped): find out who owns the attempt. */
+  /** The confirm's outcome is unknown (e.g. the connection dropped): did it land? */
   private async settleUncertainConfirm(pending: StoredPurchase): Promise<PurchaseDto> {
     try {
-      if (await this.records.deletePending(pending._id)) {
-        await this.giveBack(pending);
-        throw purchaseNotCompleted();
-      }
+      if (await this.records.deletePending(pending._id)) throw purchaseNotCompleted();
       const current = await this.records.findById(pending._id);
       if (current?.state === 'confirmed') return toPurchaseDto(current);
-    } catch {
-      // Unreachable database: the pending record stays and the reconciler repairs the counters.
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      // Unreachable database: the reconciler abandons the record and the recount settles the units.
     }
     throw purchaseNotCompleted();
   }
 
-  /** We own the attempt (we deleted its record): give its units back, or leave a recount to do it. */
-  private async giveBack(pending: StoredPurchase): Promise<void> {
-    try {
-      await this.stock.returnUnits(pending.saleId, pending.quantity);
-    } catch {
-      await this.stock.markNeedsReconcile([pending.saleId]).catch(() => undefined);
-    }
+  /** Best effort: a record left behind is abandoned by the reconciler after the pending timeout. */
+  private async letGo(pending: StoredPurchase): Promise<void> {
+    await this.records.deletePending(pending._id).catch(() => undefined);
   }
 
   private rememberIfSoldOut(sale: StoredSale): void {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
+import { DatabaseSteps } from '../database/database-steps';
 import { Sale } from './schemas/sale.schema';
 
 export interface LifecycleChanges {
@@ -13,30 +14,43 @@ export interface LifecycleChanges {
 /** The stored status transitions, each a single conditional updateMany that is safe to run anywhere. */
 @Injectable()
 export class SaleLifecycleService {
-  constructor(@InjectModel(Sale.name) private readonly sales: Model<Sale>) {}
+  constructor(
+    @InjectModel(Sale.name) private readonly sales: Model<Sale>,
+    private readonly steps: DatabaseSteps,
+  ) {}
+
+  private sweep(step: string, filter: object, set: object) {
+    return this.steps.run(`lifecycle.${step}`, () =>
+      this.sales.updateMany(filter, { $set: set }).exec(),
+    );
+  }
 
   async advance(now: Date): Promise<LifecycleChanges> {
     // Ending first: a sale whose whole window passed while the service was down goes straight to ended.
-    const ended = await this.sales.updateMany(
+    const ended = await this.sweep(
+      'end',
       { status: { $ne: 'ended' }, endTime: { $lte: now } },
-      { $set: { status: 'ended' } },
+      { status: 'ended' },
     );
-    const activated = await this.sales.updateMany(
+    const activated = await this.sweep(
+      'activate',
       {
         status: 'scheduled',
         startTime: { $lte: now },
         $or: [{ endTime: null }, { endTime: { $gt: now } }],
       },
-      { $set: { status: 'active', activatedAt: now } },
+      { status: 'active', activatedAt: now },
     );
     // Repairs for a purchase whose sold-out follow-up was lost, or units given back afterwards.
-    const soldOut = await this.sales.updateMany(
+    const soldOut = await this.sweep(
+      'markSoldOut',
       { status: { $in: ['scheduled', 'active'] }, remainingQuantity: { $lte: 0 } },
-      { $set: { status: 'sold_out' } },
+      { status: 'sold_out' },
     );
-    const reopened = await this.sales.updateMany(
+    const reopened = await this.sweep(
+      'reopen',
       { status: 'sold_out', remainingQuantity: { $gt: 0 } },
-      { $set: { status: 'active' } },
+      { status: 'active' },
     );
     return {
       ended: ended.modifiedCount,

@@ -1,6 +1,7 @@
 import { getModelToken } from '@nestjs/mongoose';
 import { Test } from '@nestjs/testing';
 import { Types } from 'mongoose';
+import { DatabaseSteps } from '../database/database-steps';
 import { SaleStockService } from './sale-stock.service';
 import { Sale, type StoredSale } from './schemas/sale.schema';
 
@@ -20,38 +21,50 @@ describe('SaleStockService (model mocked)', () => {
       updateMany: jest.fn().mockResolvedValue({ matchedCount: 1, modifiedCount: 1 }),
     };
     const moduleRef = await Test.createTestingModule({
-      providers: [SaleStockService, { provide: getModelToken(Sale.name), useValue: model }],
+      providers: [
+        SaleStockService,
+        DatabaseSteps,
+        { provide: getModelToken(Sale.name), useValue: model },
+      ],
     }).compile();
     stock = moduleRef.get(SaleStockService);
   });
 
   describe('takeUnits', () => {
-    it('takes with one guarded $inc while more than the asked units remain', async () => {
-      const after = { _id: saleId, remainingQuantity: 7, acceptedSeq: 3 };
+    it('takes with one guarded $inc, stamping the time of the take', async () => {
+      const after = { _id: saleId, remainingQuantity: 7, acceptedSeq: 3, lastAcceptedAt: now };
       model.findOneAndUpdate.mockReturnValueOnce(query(after));
       expect(await stock.takeUnits(saleId, 2, now)).toBe(after);
       const [filter, update] = model.findOneAndUpdate.mock.calls[0];
       expect(filter).toMatchObject({
         _id: saleId,
-        remainingQuantity: { $gt: 2 },
+        remainingQuantity: { $gte: 2 },
+        lastAcceptedAt: { $not: { $gt: now } },
         status: { $ne: 'ended' },
         startTime: { $lte: now },
         $or: [{ endTime: null }, { endTime: { $gt: now } }],
       });
-      expect(update).toEqual({ $inc: { remainingQuantity: -2, soldQuantity: 2, acceptedSeq: 1 } });
+      expect(update).toEqual({
+        $inc: { remainingQuantity: -2, soldQuantity: 2, acceptedSeq: 1 },
+        $set: { lastAcceptedAt: now, auditDue: true },
+      });
       expect(model.findOneAndUpdate).toHaveBeenCalledTimes(1);
     });
 
-    it('takes the last units and marks the sale sold out in the same write', async () => {
+    it('keeps the later time when its clock is behind the last accepted take', async () => {
       model.findOneAndUpdate
         .mockReturnValueOnce(query(null))
         .mockReturnValueOnce(query({ remainingQuantity: 0 }));
       expect(await stock.takeUnits(saleId, 2, now)).toEqual({ remainingQuantity: 0 });
       const [filter, update] = model.findOneAndUpdate.mock.calls[1];
-      expect(filter).toMatchObject({ _id: saleId, remainingQuantity: 2 });
+      expect(filter).toMatchObject({
+        _id: saleId,
+        remainingQuantity: { $gte: 2 },
+        lastAcceptedAt: { $gt: now },
+      });
       expect(update).toEqual({
         $inc: { remainingQuantity: -2, soldQuantity: 2, acceptedSeq: 1 },
-        $set: { status: 'sold_out' },
+        $set: { auditDue: true },
       });
     });
 
@@ -61,45 +74,37 @@ describe('SaleStockService (model mocked)', () => {
     });
   });
 
-  describe('returnUnits', () => {
-    it('gives units back only while the reconciler does not own the counters, then reopens', async () => {
-      expect(await stock.returnUnits(saleId, 3)).toBe(true);
-      expect(model.updateOne.mock.calls[0]).toEqual([
-        { _id: saleId, needsReconcile: { $ne: true } },
-        { $inc: { remainingQuantity: 3, soldQuantity: -3 } },
-      ]);
-      expect(model.updateOne.mock.calls[1]).toEqual([
-        { _id: saleId, status: 'sold_out', remainingQuantity: { $gt: 0 } },
-        { $set: { status: 'active' } },
-      ]);
-    });
-
-    it('reports nothing given back when the sale is flagged for a recount', async () => {
-      model.updateOne.mockResolvedValueOnce({ matchedCount: 0, modifiedCount: 0 });
-      expect(await stock.returnUnits(saleId, 3)).toBe(false);
-    });
-  });
-
-  describe('repairCounters', () => {
+  describe('recount', () => {
     const observed = {
       _id: saleId,
       totalQuantity: 10,
-      remainingQuantity: 4,
-      soldQuantity: 6,
+      remainingQuantity: 0,
+      soldQuantity: 10,
       acceptedSeq: 6,
+      status: 'sold_out',
     } as StoredSale;
+    const exec = (value: unknown) => ({ exec: () => Promise.resolve(value) });
 
-    it('sets the counters from the confirmed units only if the sale did not move since it was read', async () => {
-      expect(await stock.repairCounters(observed, 5)).toBe(true);
+    it('sets counters and status from the confirmed units only if the sale did not move since it was read', async () => {
+      model.updateOne.mockReturnValueOnce(exec({ matchedCount: 1 }));
+      expect(await stock.recount(observed, 8)).toBe(true);
       expect(model.updateOne.mock.calls[0]).toEqual([
-        { _id: saleId, soldQuantity: 6, remainingQuantity: 4, acceptedSeq: 6 },
-        { $set: { soldQuantity: 5, remainingQuantity: 5, needsReconcile: false } },
+        { _id: saleId, soldQuantity: 10, remainingQuantity: 0, acceptedSeq: 6, status: 'sold_out' },
+        { $set: { soldQuantity: 8, remainingQuantity: 2, status: 'active', auditDue: false } },
       ]);
     });
 
-    it('gives up (to retry later) when a take or give-back changed the sale meanwhile', async () => {
-      model.updateOne.mockResolvedValueOnce({ matchedCount: 0, modifiedCount: 0 });
-      expect(await stock.repairCounters(observed, 5)).toBe(false);
+    it('marks a sale with nothing left sold out', async () => {
+      model.updateOne.mockReturnValueOnce(exec({ matchedCount: 1 }));
+      await stock.recount({ ...observed, status: 'active' }, 10);
+      expect(model.updateOne.mock.calls[0][1]).toEqual({
+        $set: { soldQuantity: 10, remainingQuantity: 0, status: 'sold_out', auditDue: false },
+      });
+    });
+
+    it('gives up (to retry later) when a take or a status change moved the sale meanwhile', async () => {
+      model.updateOne.mockReturnValueOnce(exec({ matchedCount: 0 }));
+      expect(await stock.recount(observed, 5)).toBe(false);
       expect(model.updateOne).toHaveBeenCalledTimes(1);
     });
   });

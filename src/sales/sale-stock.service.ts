@@ -1,22 +1,44 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types, type ClientSession } from 'mongoose';
+import { DatabaseSteps } from '../database/database-steps';
 import { openSaleFilter } from './sale-state';
-import { Sale, type StoredSale } from './schemas/sale.schema';
+import { Sale, type SaleStatus, type StoredSale } from './schemas/sale.schema';
+
+/** What the reconciler read before recounting; its repair applies only if none of it changed. */
+export type ObservedSale = Pick<
+  StoredSale,
+  '_id' | 'totalQuantity' | 'remainingQuantity' | 'soldQuantity' | 'acceptedSeq' | 'status'
+>;
+
+/** The status that goes with the recounted stock: sold out exactly when nothing is left. */
+function statusAfterRecount(status: SaleStatus, remaining: number): SaleStatus {
+  if (status === 'sold_out' && remaining > 0) return 'active';
+  if ((status === 'active' || status === 'scheduled') && remaining === 0) return 'sold_out';
+  return status;
+}
 
 /**
- * Every write to a sale's stock counters. Units leave only through a conditional `$inc` guarded by
- * `remainingQuantity >= quantity` and the open-sale rule, evaluated by the database atomically with the
- * write, so no interleaving of requests or instances can take more than the stock.
+ * Every write to a sale's stock counters. Units leave only through a conditional `$inc` guarded by the
+ * stock and the open-sale rule (the scheduler's sweep then marks a sale that ran out `sold_out`; readers
+ * derive the status from the counters meanwhile), evaluated by the database atomically with the write; they come back only
+ * through the reconciler's recount, guarded on the counters it read. Nothing else moves them, so no
+ * interleaving of requests, reconcilers or instances can sell a unit twice. docs/purchase-algorithm.md.
  */
 @Injectable()
 export class SaleStockService {
-  constructor(@InjectModel(Sale.name) private readonly sales: Model<Sale>) {}
+  constructor(
+    @InjectModel(Sale.name) private readonly sales: Model<Sale>,
+    private readonly steps: DatabaseSteps,
+  ) {}
 
   /**
-   * Takes `quantity` units if the sale is open and has them; returns the sale after the write, whose
-   * `acceptedSeq` is this purchase's place in line, or null when the database said no.
-   * When exactly the last units go, the same write marks the sale sold out.
+   * Takes `quantity` units if the sale is open at `now` and has them; returns the sale after the write
+   * (its `acceptedSeq` is this purchase's place in line, its `lastAcceptedAt` the purchase's time), or
+   * null when the database said no. The time only moves forward: a take whose clock is behind the last
+   * accepted one (another instance's clock, or a request overtaken in flight) keeps the later time, so
+   * times never decrease along the line. Two guarded writes do what `$max` would (which the offline
+   * stand-in lacks), each atomic: the second only runs when the first missed on the clock.
    */
   async takeUnits(
     saleId: Types.ObjectId,
@@ -24,88 +46,75 @@ export class SaleStockService {
     now: Date,
     session?: ClientSession,
   ): Promise<StoredSale | null> {
-    const open = { _id: saleId, ...openSaleFilter(now) };
+    const filter = { _id: saleId, ...openSaleFilter(now), remainingQuantity: { $gte: quantity } };
     const take = { remainingQuantity: -quantity, soldQuantity: quantity, acceptedSeq: 1 };
     const options = { new: true, session };
     return (
-      (await this.sales
-        .findOneAndUpdate(
-          { ...open, remainingQuantity: { $gt: quantity } },
-          { $inc: take },
-          options,
-        )
-        .lean<StoredSale>()
-        .exec()) ??
-      (await this.sales
-        .findOneAndUpdate(
-          { ...open, remainingQuantity: quantity },
-          { $inc: take, $set: { status: 'sold_out' } },
-          options,
-        )
-        .lean<StoredSale>()
-        .exec())
+      (await this.steps.run('sales.take', () =>
+        this.sales
+          .findOneAndUpdate(
+            { ...filter, lastAcceptedAt: { $not: { $gt: now } } },
+            { $inc: take, $set: { lastAcceptedAt: now, auditDue: true } },
+            options,
+          )
+          .lean<StoredSale>()
+          .exec(),
+      )) ??
+      (await this.steps.run('sales.takeBehindClock', () =>
+        this.sales
+          .findOneAndUpdate(
+            { ...filter, lastAcceptedAt: { $gt: now } },
+            { $inc: take, $set: { auditDue: true } },
+            options,
+          )
+          .lean<StoredSale>()
+          .exec(),
+      ))
     );
-  }
-
-  /**
-   * Gives back units taken by an attempt that then failed. Callers must own the attempt exclusively
-   * (they deleted its pending record themselves). While the reconciler owns the sale's counters
-   * (`needsReconcile`), nothing is given back here: its recount from the confirmed purchases already
-   * leaves this attempt out, and giving back as well would count the units twice. Returns whether the
-   * units were given back.
-   */
-  async returnUnits(saleId: Types.ObjectId, quantity: number): Promise<boolean> {
-    const result = await this.sales.updateOne(
-      { _id: saleId, needsReconcile: { $ne: true } },
-      { $inc: { remainingQuantity: quantity, soldQuantity: -quantity } },
-    );
-    await this.reopenIfStockCameBack(saleId);
-    return result.modifiedCount === 1;
   }
 
   async findById(saleId: Types.ObjectId, session?: ClientSession): Promise<StoredSale | null> {
-    return this.sales.findById(saleId, null, { session }).lean<StoredSale>().exec();
+    return this.steps.run('sales.findById', () =>
+      this.sales.findById(saleId, null, { session }).lean<StoredSale>().exec(),
+    );
   }
 
-  async markNeedsReconcile(saleIds: Types.ObjectId[]): Promise<void> {
-    if (saleIds.length === 0) return;
-    await this.sales.updateMany({ _id: { $in: saleIds } }, { $set: { needsReconcile: true } });
-  }
-
-  async findNeedingReconcile(limit: number): Promise<StoredSale[]> {
-    return this.sales.find({ needsReconcile: true }).limit(limit).lean<StoredSale[]>().exec();
+  /** Sales with takes not yet checked against their confirmed purchases, oldest change first. */
+  async findAuditDue(limit: number): Promise<StoredSale[]> {
+    return this.steps.run('sales.findAuditDue', () =>
+      this.sales.find({ auditDue: true }).limit(limit).lean<StoredSale[]>().exec(),
+    );
   }
 
   /**
-   * Sets the counters to what the confirmed purchases say, only if nothing touched the sale since
-   * `observed` was read (any take or give-back changes soldQuantity or acceptedSeq). Returns false when
-   * the sale moved on; the reconciler then simply tries again later.
+   * Sets the counters to `confirmedUnits` (the sum of the sale's confirmed purchases, read after
+   * `observed` at a moment with no attempt in flight), only if nothing touched the sale since `observed`
+   * was read: any take changes acceptedSeq, a status change the status. Returns false when the sale moved
+   * on; the reconciler then simply tries again on a later tick.
    */
-  async repairCounters(observed: StoredSale, confirmedUnits: number): Promise<boolean> {
-    const result = await this.sales.updateOne(
-      {
-        _id: observed._id,
-        soldQuantity: observed.soldQuantity,
-        remainingQuantity: observed.remainingQuantity,
-        acceptedSeq: observed.acceptedSeq,
-      },
-      {
-        $set: {
-          soldQuantity: confirmedUnits,
-          remainingQuantity: observed.totalQuantity - confirmedUnits,
-          needsReconcile: false,
-        },
-      },
+  async recount(observed: ObservedSale, confirmedUnits: number): Promise<boolean> {
+    const remaining = observed.totalQuantity - confirmedUnits;
+    const result = await this.steps.run('sales.recount', () =>
+      this.sales
+        .updateOne(
+          {
+            _id: observed._id,
+            soldQuantity: observed.soldQuantity,
+            remainingQuantity: observed.remainingQuantity,
+            acceptedSeq: observed.acceptedSeq,
+            status: observed.status,
+          },
+          {
+            $set: {
+              soldQuantity: confirmedUnits,
+              remainingQuantity: remaining,
+              status: statusAfterRecount(observed.status, remaining),
+              auditDue: false,
+            },
+          },
+        )
+        .exec(),
     );
-    if (result.matchedCount === 0) return false;
-    await this.reopenIfStockCameBack(observed._id);
-    return true;
-  }
-
-  private async reopenIfStockCameBack(saleId: Types.ObjectId): Promise<void> {
-    await this.sales.updateOne(
-      { _id: saleId, status: 'sold_out', remainingQuantity: { $gt: 0 } },
-      { $set: { status: 'active' } },
-    );
+    return result.matchedCount === 1;
   }
 }

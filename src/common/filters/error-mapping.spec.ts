@@ -1,3 +1,5 @@
+import { mongo } from 'mongoose';
+import { TransactionGaveUp } from '../../database/transaction-runner';
 import { ForbiddenException, HttpException, NotFoundException } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import { ApiError, conflict } from '../errors/api-error';
@@ -55,6 +57,26 @@ describe('toErrorBody', () => {
       body: { statusCode: 503, code: 'DATABASE_UNAVAILABLE' },
       known: false,
     });
+  });
+
+  it.each([
+    ['a write conflict', 'TransientTransactionError'],
+    ['a failover during a write', 'RetryableWriteError'],
+    ['a commit whose reply was lost', 'UnknownTransactionCommitResult'],
+  ])('answers %s with 503, never a 500', (_, label) => {
+    const error = new mongo.MongoServerError({ message: 'WriteConflict', code: 112 });
+    error.addErrorLabel(label);
+    expect(toErrorBody(error).body).toMatchObject({
+      statusCode: 503,
+      code: 'DATABASE_UNAVAILABLE',
+    });
+  });
+
+  it('answers a transaction that gave up under contention with 503', () => {
+    const gaveUp = new TransactionGaveUp('aborted', new Error('write conflict'));
+    expect(toErrorBody(gaveUp).body.statusCode).toBe(503);
+    const writeConcern = Object.assign(new Error('wtimeout'), { name: 'MongoWriteConcernError' });
+    expect(toErrorBody(writeConcern).body.statusCode).toBe(503);
   });
 
   it('hides anything unknown behind a generic 500 that asks to be logged', () => {

@@ -2,6 +2,8 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import { ApiError, type ApiErrorBody } from '../errors/api-error';
 import { ErrorCode } from '../errors/error-codes';
+import { mongo } from 'mongoose';
+import { TransactionGaveUp } from '../../database/transaction-runner';
 import { isDuplicateKeyError } from '../errors/mongo-errors';
 
 const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
@@ -62,10 +64,24 @@ function fromHttpException(error: HttpException): ApiErrorBody {
   return fromStatus(statusCode, message);
 }
 
+/** Labels the driver puts on errors that say "try again": contention, failover, a lost reply. */
+const RETRYABLE_LABELS = [
+  'TransientTransactionError',
+  'RetryableWriteError',
+  'UnknownTransactionCommitResult',
+];
+
+/** The database could not serve the request now (down, failing over, or too contended): a 503. */
 function isConnectionError(error: unknown): boolean {
+  if (error instanceof TransactionGaveUp) return true;
+  if (error instanceof mongo.MongoError && RETRYABLE_LABELS.some((l) => error.hasErrorLabel(l))) {
+    return true;
+  }
   const name = (error as { name?: unknown })?.name;
   return (
     typeof name === 'string' &&
-    /^Mongo(Network|ServerSelection|NotConnected|Topology)|^MongooseServerSelectionError/.test(name)
+    /^Mongo(Network|ServerSelection|NotConnected|Topology|WriteConcern)|^MongooseServerSelectionError/.test(
+      name,
+    )
   );
 }

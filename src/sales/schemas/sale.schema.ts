@@ -50,13 +50,20 @@ export class Sale {
   @Prop({ type: Date, default: null })
   activatedAt: Date | null;
 
-  /** Bumped by every accepted decrement, never lowered: gives each purchase its place in line. */
+  /** Bumped by every accepted take, never lowered: gives each purchase its place in line. */
   @Prop({ required: true, default: 0 })
   acceptedSeq: number;
 
-  /** Set when an abandoned purchase attempt may have left the counters off; the reconciler clears it. */
+  /**
+   * The time of the latest accepted take, raised with `$max` by the same write that hands out the place
+   * in line: a purchase's time is this value, so times never decrease along the line.
+   */
+  @Prop({ type: Date, default: null })
+  lastAcceptedAt: Date | null;
+
+  /** Set by every take, cleared by the reconciler's guarded recount at a quiet moment. */
   @Prop({ default: false })
-  needsReconcile: boolean;
+  auditDue: boolean;
 
   createdAt: Date;
 }
@@ -71,5 +78,5 @@ SaleSchema.index({ status: 1, startTime: 1 });
 SaleSchema.index({ status: 1, endTime: 1 });
 // The sale list, newest first.
 SaleSchema.index({ createdAt: -1, _id: -1 });
-// The reconciler's work list; almost always empty.
-SaleSchema.index({ needsReconcile: 1 });
+// The reconciler's audit list: sales with takes not yet checked against their purchases.
+SaleSchema.index({ auditDue: 1 });
