@@ -190,13 +190,30 @@ describe('PurchasesService', () => {
       expect(records.deletePending).toHaveBeenCalledTimes(1);
     });
 
-    it('stamps the purchase with the time the take handed out, never an earlier one', async () => {
+    it('takes again at the later time when its clock was behind the last accepted take', async () => {
       const later = new Date(Date.now() + 60_000);
       const sale = buildSale({ lastAcceptedAt: later, acceptedSeq: 4 });
-      const { service, records } = setup(sale);
+      const { service, records, stock } = setup(sale);
+      // The database refuses a take stamped before `later` (the clock guard).
+      const take = stock.takeUnits.getMockImplementation()!;
+      stock.takeUnits.mockImplementation((id: unknown, q: number, now: Date) =>
+        now < later ? Promise.resolve(null) : take(id, q, now),
+      );
       const result = await service.purchase(user, sale._id.toHexString(), 1);
+      expect(stock.takeUnits).toHaveBeenCalledTimes(2);
       expect(result.purchasedAt).toEqual(later);
       expect(records.confirm).toHaveBeenCalledWith(expect.any(Types.ObjectId), 5, later);
+    });
+
+    it('answers PURCHASE_NOT_COMPLETED, nothing kept, when takes keep missing for no visible reason', async () => {
+      const sale = buildSale();
+      const { service, records, stock } = setup(sale);
+      stock.takeUnits.mockResolvedValue(null);
+      expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe(
+        'PURCHASE_NOT_COMPLETED',
+      );
+      expect(stock.takeUnits).toHaveBeenCalledTimes(3);
+      expect(records.deletePending).toHaveBeenCalledTimes(1);
     });
 
     it('answers the purchase when a failed-looking confirm had in fact landed', async () => {

@@ -20,7 +20,7 @@ import { PurchaseRecordsService, type NewPurchase } from './purchase-records.ser
 import type { StoredPurchase } from './schemas/purchase.schema';
 
 const MY_PURCHASES_LIMIT = 100;
-/** Stock given back between our failed take and our re-read is retried a few times, not forever. */
+/** A take refused only by the clock guard is retried a few times, not forever. */
 const MAX_TAKE_ATTEMPTS = 3;
 
 const laterOf = (a: Date | null, b: Date): Date => (a && a > b ? a : b);
@@ -121,7 +121,7 @@ export class PurchasesService {
       { attempted: now, purchased: purchasedAt },
       session,
     );
-    const taken = await this.stock.takeUnits(sale._id, purchase.quantity, now, session);
+    const taken = await this.stock.takeUnits(sale._id, purchase.quantity, purchasedAt, session);
     if (taken?.acceptedSeq !== seq || taken.lastAcceptedAt?.getTime() !== purchasedAt.getTime()) {
       throw new Error('the sale changed inside a transaction');
     }
@@ -184,17 +184,23 @@ export class PurchasesService {
     return outcome;
   }
 
+  /**
+   * The take, and on a refusal the reason read back from the sale. A refusal that the sale does not
+   * explain was our clock being behind the last accepted take (or stock recounted back meanwhile): take
+   * again at the later of the two times, a few times at most.
+   */
   private async takeUnitsOrExplain(pending: StoredPurchase): Promise<StoredSale | ApiError> {
+    let now = new Date();
     for (let attempt = 1; ; attempt += 1) {
-      const now = new Date();
       const taken = await this.stock.takeUnits(pending.saleId, pending.quantity, now);
       if (taken) return taken;
       const fresh = await this.stock.findById(pending.saleId);
       if (!fresh) return notFound(ErrorCode.SALE_NOT_FOUND, 'Sale not found');
       this.snapshots.remember(fresh);
+      now = laterOf(fresh.lastAcceptedAt, new Date());
       const block = purchaseBlock(fresh, now, pending.quantity);
       if (block) return blockedPurchase(block, fresh);
-      if (attempt >= MAX_TAKE_ATTEMPTS) return blockedPurchase('SOLD_OUT', fresh);
+      if (attempt >= MAX_TAKE_ATTEMPTS) return purchaseNotCompleted();
     }
   }
 
