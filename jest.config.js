@@ -12,6 +12,9 @@ const transformIgnorePatterns = ['/node_modules/(?!content-disposition/)'];
 
 module.exports = {
   maxWorkers: 2,
+  // A global option: jest ignores it inside a project (with an "Unknown option" warning). Storms on a
+  // real replica set retry write conflicts inside transactions and need the room; unit tests get it too.
+  testTimeout: 60_000,
   projects: [
     {
       displayName: 'unit',
@@ -32,8 +35,6 @@ module.exports = {
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       setupFiles: ['<rootDir>/test/support/standin-workarounds.js'],
       slowTestThreshold: 30,
-      // Storms on a real replica set retry write conflicts inside transactions: give them room.
-      testTimeout: 60_000,
     },
   ],
 };

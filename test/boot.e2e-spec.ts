@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { itWhen, testDatabase } from './support/conditional-tests';
 import { databaseUri, uniqueDatabaseName } from './support/test-app';
 
 const MAIN = join(__dirname, '..', 'dist', 'main.js');
@@ -47,18 +48,17 @@ describe('boot-time configuration (e2e, the built service)', () => {
     expect(result.stderr).toMatch(/JWT_SECRET must be at least 32 characters/);
   });
 
-  it('refuses MONGO_TRANSACTIONS=on against a standalone server, naming the problem', () => {
-    if (process.env.TEST_DB_ENGINE !== 'jongodb') {
-      // A replica set supports transactions, so there is no standalone server to refuse here.
-      console.log('[boot] MONGO_TRANSACTIONS=on check skipped: the test engine is not standalone');
-      return;
-    }
-    const result = boot({
-      MONGO_URI: databaseUri(uniqueDatabaseName()),
-      MONGO_TRANSACTIONS: 'on',
-      PORT: '0',
-    });
-    expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/MONGO_TRANSACTIONS=on but the MongoDB server is standalone/);
-  });
+  // A replica set or mongos supports transactions: there is no standalone server to refuse there.
+  itWhen(testDatabase.isStandalone, `the test database is a ${testDatabase.topology}`)(
+    'refuses MONGO_TRANSACTIONS=on against a standalone server, naming the problem',
+    () => {
+      const result = boot({
+        MONGO_URI: databaseUri(uniqueDatabaseName()),
+        MONGO_TRANSACTIONS: 'on',
+        PORT: '0',
+      });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(/MONGO_TRANSACTIONS=on but the MongoDB server is standalone/);
+    },
+  );
 });

@@ -1,7 +1,9 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import mongoose from 'mongoose';
 import { createSale, secondsFromNow } from './factories/catalog.factory';
 import { registerUser, registerUsers, type TestUser } from './factories/users.factory';
+import { controlBackgroundWork, type BackgroundWork } from './support/background-work';
+import { createMonitoredTestApp, recordCommands } from './support/command-log';
+import { itWhen, testDatabase } from './support/conditional-tests';
 import { expectStockInvariants } from './support/invariants';
 import { adminToken, createTestApp, http, uniqueDatabaseName } from './support/test-app';
 
@@ -142,25 +144,6 @@ describe('purchases and the leaderboard (e2e)', () => {
     expect((await http(app).get('/api/purchases/me').expect(401)).body.code).toBe('UNAUTHORIZED');
   });
 
-  it('answers doomed attempts from memory: no database write once the sale is known sold out', async () => {
-    const sale = await createSale(app, admin, { totalQuantity: 1 });
-    const [winner, ...losers] = await registerUsers(app, 31);
-    await buy(winner, sale.id).expect(201);
-    const operations: string[] = [];
-    mongoose.set('debug', (collection: string, method: string) => {
-      operations.push(`${collection}.${method}`);
-    });
-    try {
-      const answers = await Promise.all(losers.map((user) => buy(user, sale.id)));
-      const codes = answers.map((answer) => (answer.body as { code: string }).code);
-      expect(codes).toEqual(losers.map(() => 'SOLD_OUT'));
-    } finally {
-      mongoose.set('debug', false);
-    }
-    expect(operations.filter((op) => /^(purchases|sales)\./.test(op))).toEqual([]);
-    await expectStockInvariants(app, sale.id);
-  });
-
   describe('the leaderboard', () => {
     it('ranks buyers in acceptance order across pages, with nothing private in it', async () => {
       const sale = await createSale(app, admin, { totalQuantity: 10, maxPerUser: 3 });
@@ -216,23 +199,63 @@ describe('purchases and the leaderboard (e2e)', () => {
       ).toBe('SALE_NOT_FOUND');
     });
 
-    it('is served by an index scan, not a collection scan', async () => {
-      if (process.env.TEST_DB_ENGINE === 'jongodb') {
-        // The offline stand-in has no explain command; on a real MongoDB this assertion runs.
-        console.log('[leaderboard] explain() skipped: the jongodb stand-in cannot explain');
-        return;
-      }
-      const sale = await createSale(app, admin);
-      const { PurchaseRecordsService } = await import('../src/purchases/purchase-records.service');
-      const { Types } = await import('mongoose');
-      const plan = JSON.stringify(
-        await app
-          .get(PurchaseRecordsService)
-          .leaderboardQuery(new Types.ObjectId(sale.id), 0, 50)
-          .explain(),
+    itWhen(!testDatabase.isStandIn, 'the jongodb stand-in has no explain command')(
+      'is served by an index scan, not a collection scan',
+      async () => {
+        const sale = await createSale(app, admin);
+        const { PurchaseRecordsService } =
+          await import('../src/purchases/purchase-records.service');
+        const { Types } = await import('mongoose');
+        const plan = JSON.stringify(
+          await app
+            .get(PurchaseRecordsService)
+            .leaderboardQuery(new Types.ObjectId(sale.id), 0, 50)
+            .explain(),
+        );
+        expect(plan).toContain('IXSCAN');
+        expect(plan).not.toContain('COLLSCAN');
+      },
+    );
+  });
+});
+
+describe('doomed purchase attempts (e2e, every database command counted)', () => {
+  let app: NestFastifyApplication;
+  let admin: string;
+  let background: BackgroundWork;
+
+  beforeAll(async () => {
+    // The window below must not straddle a snapshot refresh (one read, which this test would count).
+    app = await createMonitoredTestApp(uniqueDatabaseName(), { SALE_CACHE_TTL_MS: '10000' });
+    background = controlBackgroundWork(app);
+    admin = await adminToken(app);
+  });
+  afterAll(() => app.close());
+
+  it('answers them from memory: not one database command once the sale is known sold out', async () => {
+    const sale = await createSale(app, admin, { totalQuantity: 1 });
+    const [winner, ...losers] = await registerUsers(app, 31);
+    const buy = (user: TestUser) =>
+      http(app)
+        .post(`/api/sales/${sale.id}/purchase`)
+        .auth(user.token, { type: 'bearer' })
+        .send({});
+    // Only the requests below may reach the database: the status sweep and the reconciler are held.
+    await background.hold();
+    const log = recordCommands(app);
+    try {
+      await buy(winner).expect(201);
+      // The monitor sees the purchase path: without this, an empty log below would prove nothing.
+      expect(log.take()).toEqual(expect.arrayContaining([expect.stringMatching(/ purchases$/)]));
+      const answers = await Promise.all(losers.map(buy));
+      expect(answers.map((answer) => (answer.body as { code: string }).code)).toEqual(
+        losers.map(() => 'SOLD_OUT'),
       );
-      expect(plan).toContain('IXSCAN');
-      expect(plan).not.toContain('COLLSCAN');
-    });
+      expect(log.take()).toEqual([]);
+    } finally {
+      log.stop();
+      background.release();
+    }
+    await expectStockInvariants(app, sale.id);
   });
 });

@@ -1,3 +1,5 @@
+import mongoose from 'mongoose';
+import { inspectServer } from '../../src/database/database-info';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../src/database/embedded-database';
 
 declare global {
@@ -7,7 +9,9 @@ declare global {
 /**
  * One database engine for the whole run, by the service's own ladder: MONGO_URI wins, else a real mongod
  * from mongodb-memory-server (replica set), else the offline stand-in. Each test file then uses its own
- * database name on it. Workers inherit MONGO_URI and TEST_DB_ENGINE through the environment.
+ * database name on it. Workers inherit MONGO_URI, TEST_DB_ENGINE and TEST_DB_TOPOLOGY through the
+ * environment; every app a test starts also inherits MONGO_TRANSACTIONS (unset means auto), so the same
+ * suite runs unchanged against a replica set with transactions on or a standalone with them off.
  */
 export default async function globalSetup(): Promise<void> {
   if (process.env.MONGO_URI) {
@@ -20,5 +24,21 @@ export default async function globalSetup(): Promise<void> {
     process.env.MONGO_URI = database.uri;
     process.env.TEST_DB_ENGINE = database.engine;
   }
-  console.log(`\n[test db] engine: ${process.env.TEST_DB_ENGINE} at ${process.env.MONGO_URI}\n`);
+  process.env.TEST_DB_TOPOLOGY = await probeTopology(process.env.MONGO_URI);
+  console.log(
+    `\n[test db] engine: ${process.env.TEST_DB_ENGINE} at ${process.env.MONGO_URI}, ` +
+      `${process.env.TEST_DB_TOPOLOGY}, MONGO_TRANSACTIONS=${process.env.MONGO_TRANSACTIONS ?? 'auto'}\n`,
+  );
+}
+
+/** The service's own reading of `hello`, so engine-conditional tests skip for the reason the app sees. */
+async function probeTopology(uri: string): Promise<string> {
+  const connection = await mongoose
+    .createConnection(uri, { serverSelectionTimeoutMS: 10_000, autoCreate: false })
+    .asPromise();
+  try {
+    return (await inspectServer(connection)).topology;
+  } finally {
+    await connection.close();
+  }
 }
