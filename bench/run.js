@@ -332,6 +332,9 @@ async function main() {
       jwt.sign({ sub: user.id.toHexString(), username: user.username, role: 'user' }, SECRET, {
         algorithm: 'HS256',
         expiresIn: '1h',
+        // The service's defaults (JWT_ISSUER, JWT_AUDIENCE): it refuses tokens without them.
+        issuer: 'flash-sale',
+        audience: 'flash-sale-api',
       });
     writeFileSync(tokensFile, JSON.stringify(users.map(sign)));
     const stormTokensFile = join(tmpdir(), `bench-${process.pid}-storm-tokens.json`);
