@@ -1,7 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createSale } from './factories/catalog.factory';
 import { buildRegistration, registerUser } from './factories/users.factory';
-import { adminToken, createTestApp, http, uniqueDatabaseName } from './support/test-app';
+import { jsonBody, rawRequest } from './support/raw-http';
+import { adminToken, baseUrl, createTestApp, http, uniqueDatabaseName } from './support/test-app';
 
 /** Issue 8: bodies and answers a hostile client can send or provoke. */
 describe('hostile input: bodies, content types, amplification, headers (e2e)', () => {
@@ -60,6 +61,34 @@ describe('hostile input: bodies, content types, amplification, headers (e2e)', (
       statusCode: 415,
       code: 'UNSUPPORTED_MEDIA_TYPE',
       message: expect.stringContaining('application/json'),
+    });
+  });
+
+  it.each([
+    ['a compressed body (Content-Encoding: gzip)', { 'content-encoding': 'gzip' }],
+    ['a latin1 charset', { 'content-type': 'application/json; charset=latin1' }],
+  ])('refuses %s with 415 UNSUPPORTED_MEDIA_TYPE', async (_case, headers) => {
+    const response = await http(app)
+      .post('/api/auth/login')
+      .set('content-type', 'application/json')
+      .set(headers)
+      .send(JSON.stringify({ email: 'a@example.test', password: 'password-123' }));
+    expect(response.status).toBe(415);
+    expect(response.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('refuses bytes that are not UTF-8 with 400 INVALID_JSON, not a Content-Length complaint', async () => {
+    const body = Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]); // {"\xff\xfe":1}
+    const response = await rawRequest(baseUrl(app), [
+      'POST /api/auth/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n' +
+        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+      body,
+    ]);
+    expect(response.status).toBe(400);
+    expect(jsonBody(response)).toEqual({
+      statusCode: 400,
+      code: 'INVALID_JSON',
+      message: 'The body is not valid UTF-8',
     });
   });
 
