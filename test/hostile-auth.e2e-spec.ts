@@ -246,6 +246,26 @@ describe('hostile auth: token claims, passwords, admin bootstrap (e2e)', () => {
       }
     });
 
+    it('adopts an admin made before markers existed instead of making a second one', async () => {
+      const older = uniqueDatabaseName();
+      const first = await createTestApp(older);
+      try {
+        // As an older version left it: the admin of ADMIN_EMAIL, without the marker.
+        const users = first.get<Model<unknown>>(getModelToken('User'));
+        await users.updateMany({ role: 'admin' }, { $unset: { systemKey: 1 } });
+      } finally {
+        await first.close();
+      }
+      const second = await createTestApp(older, { ADMIN_USERNAME: 'renamed_admin' });
+      try {
+        const users = second.get<Model<unknown>>(getModelToken('User'));
+        expect(await users.countDocuments({ role: 'admin' })).toBe(1);
+        expect(await users.countDocuments({ systemKey: 'bootstrap-admin' })).toBe(1);
+      } finally {
+        await second.close();
+      }
+    });
+
     it('finds the admin by its marker after ADMIN_USERNAME changes: no second admin', async () => {
       const renamed = await createTestApp(database, { ADMIN_USERNAME: 'another_admin' });
       try {
