@@ -14,6 +14,7 @@ describe('hostile connections: timeouts, limits and framework errors (e2e)', () 
       REQUEST_TIMEOUT_MS: '1500',
       HEADERS_TIMEOUT_MS: '1000',
       MAX_CONNECTIONS: '20',
+      KEEP_ALIVE_TIMEOUT_MS: '500',
     });
     url = baseUrl(app);
   });
@@ -54,6 +55,20 @@ describe('hostile connections: timeouts, limits and framework errors (e2e)', () 
     expect(response.status).toBe(408);
     expectShape(jsonBody(response), 408, 'REQUEST_TIMEOUT');
     expect(response.elapsedMs).toBeLessThan(5_000);
+  });
+
+  // node checks keep-alive and request timeouts on an interval (here 250 ms), so "within" is approximate.
+  it('closes an idle keep-alive connection after KEEP_ALIVE_TIMEOUT_MS', async () => {
+    const response = await rawRequest(url, ['GET /health HTTP/1.1\r\nHost: x\r\n\r\n'], 6_000);
+    expect(response.status).toBe(200);
+    expect(response.elapsedMs).toBeLessThan(3_000);
+  });
+
+  it('answers a connection that never sends a byte with 408 after HEADERS_TIMEOUT_MS', async () => {
+    const response = await rawRequest(url, [], 8_000);
+    expect(response.status).toBe(408);
+    expectShape(jsonBody(response), 408, 'REQUEST_TIMEOUT');
+    expect(response.elapsedMs).toBeLessThan(3_000);
   });
 
   it('refuses connections past MAX_CONNECTIONS', async () => {
