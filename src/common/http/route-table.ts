@@ -29,6 +29,9 @@ export class RouteTable {
   private readonly routes = new Map<string, KnownRoute>();
 
   add(route: Pick<RouteOptions, 'url' | 'method'>): void {
+    // A catch-all (e.g. a CORS plugin's `OPTIONS *`) would make every path "known": an unknown path
+    // would answer 405 instead of 404.
+    if (route.url === '*' || route.url === '/*') return;
     const known = this.routes.get(route.url) ?? {
       pattern: toPattern(route.url),
       methods: new Set(),
