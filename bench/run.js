@@ -297,6 +297,8 @@ async function main() {
         THROTTLE_LIMIT: '1000000000',
         THROTTLE_PURCHASE_LIMIT: '1000000000',
         THROTTLE_AUTH_LIMIT: '1000000000',
+        // Production hides the engine from /health by default; the bench reports it.
+        HEALTH_DETAILS: 'local',
       },
     );
     children.push(server);
@@ -332,6 +334,9 @@ async function main() {
       jwt.sign({ sub: user.id.toHexString(), username: user.username, role: 'user' }, SECRET, {
         algorithm: 'HS256',
         expiresIn: '1h',
+        // The service's defaults (JWT_ISSUER, JWT_AUDIENCE): it refuses tokens without them.
+        issuer: 'flash-sale',
+        audience: 'flash-sale-api',
       });
     writeFileSync(tokensFile, JSON.stringify(users.map(sign)));
     const stormTokensFile = join(tmpdir(), `bench-${process.pid}-storm-tokens.json`);

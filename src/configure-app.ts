@@ -1,19 +1,10 @@
-import { RequestMethod, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { RequestMethod, ValidationPipe } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { badRequest } from './common/errors/api-error';
-import { ErrorCode } from './common/errors/error-codes';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
-
-function flattenValidationErrors(errors: ValidationError[], parent = ''): Record<string, string[]> {
-  const fields: Record<string, string[]> = {};
-  for (const error of errors) {
-    const path = parent ? `${parent}.${error.property}` : error.property;
-    if (error.constraints) fields[path] = Object.values(error.constraints);
-    Object.assign(fields, flattenValidationErrors(error.children ?? [], path));
-  }
-  return fields;
-}
+import { validationFailure } from './common/validation/validation-details';
+import { swaggerEnabled, type EnvironmentVariables } from './config/env.validation';
 
 export function buildOpenApiDocument(app: NestFastifyApplication) {
   const config = new DocumentBuilder()
@@ -36,16 +27,24 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,
-      exceptionFactory: (errors) =>
-        badRequest(
-          ErrorCode.VALIDATION_FAILED,
-          'The request is not valid',
-          flattenValidationErrors(errors),
-        ),
+      exceptionFactory: validationFailure,
     }),
   );
   app.useGlobalFilters(new AllExceptionsFilter());
 
+  const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
+  const docs = {
+    SWAGGER_ENABLED: config.get('SWAGGER_ENABLED', { infer: true }),
+    NODE_ENV: config.get('NODE_ENV', { infer: true }),
+  };
+  if (swaggerEnabled(docs)) serveApiDocs(app);
+
+  app.enableShutdownHooks();
+  return app;
+}
+
+/** Swagger UI at /api-docs and the OpenAPI JSON as a download at /api-doc (SWAGGER_ENABLED). */
+function serveApiDocs(app: NestFastifyApplication): void {
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('api-docs', app, document);
   app
@@ -57,7 +56,4 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
         .type('application/json')
         .send(JSON.stringify(document, null, 2));
     });
-
-  app.enableShutdownHooks();
-  return app;
 }

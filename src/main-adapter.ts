@@ -1,6 +1,13 @@
-import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { validateEnvironment, type EnvironmentVariables } from './config/env.validation';
+import { HardenedFastifyAdapter } from './common/http/hardened-fastify-adapter';
 
-/** Fastify serves ~5x the requests of Express per core under NestJS on this kind of machine. */
-export function createAdapter(): FastifyAdapter {
-  return new FastifyAdapter({ bodyLimit: 64 * 1024, trustProxy: false });
+/**
+ * Fastify serves ~5x the requests of Express per core under NestJS on this kind of machine. The server
+ * options (timeouts, limits) exist before Nest's ConfigModule, so they come from the validated
+ * environment directly.
+ */
+export function createAdapter(
+  env: EnvironmentVariables = validateEnvironment(process.env),
+): HardenedFastifyAdapter {
+  return new HardenedFastifyAdapter(env);
 }

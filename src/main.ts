@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { existsSync } from 'node:fs';
 import { validateEnvironment, type EnvironmentVariables } from './config/env.validation';
+import { bootLine } from './boot-line';
 import { configureApp } from './configure-app';
 import { createAdapter } from './main-adapter';
 
@@ -12,27 +12,23 @@ import { createAdapter } from './main-adapter';
  * Validates the environment (and .env, as ConfigModule will read it) before Nest starts, so that a bad
  * variable ends the process with one clear message naming it instead of a framework stack trace.
  */
-function checkEnvironment(): void {
+function checkEnvironment(): EnvironmentVariables {
   if (existsSync('.env')) process.loadEnvFile('.env');
-  validateEnvironment(process.env);
+  return validateEnvironment(process.env);
 }
 
 async function bootstrap(): Promise<void> {
-  checkEnvironment();
+  const env = checkEnvironment();
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(),
-    createAdapter(),
+    createAdapter(env),
     {
       bufferLogs: false,
     },
   );
   configureApp(app);
-  const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
-  const port = config.get('PORT', { infer: true });
-  await app.listen(port, '0.0.0.0');
-  new Logger('Bootstrap').log(
-    `Listening on http://localhost:${port} (API /api, Swagger UI /api-docs, OpenAPI /api-doc)`,
-  );
+  await app.listen(env.PORT, env.HOST);
+  new Logger('Bootstrap').log(bootLine(env, app.getHttpServer().address()));
 }
 
 bootstrap().catch((error: unknown) => {

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { Public } from '../common/decorators/public.decorator';
@@ -17,6 +17,8 @@ import { RegisterDto } from './dto/register.dto';
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
+  // A token in a shared or browser cache is a token anyone with that cache can use.
+  @Header('Cache-Control', 'no-store')
   @Public()
   @ThrottleScope('auth')
   @Post('register')
@@ -30,6 +32,7 @@ export class AuthController {
     return this.auth.register(dto);
   }
 
+  @Header('Cache-Control', 'no-store')
   @Public()
   @ThrottleScope('auth')
   @Post('login')
@@ -44,6 +47,7 @@ export class AuthController {
     return this.auth.login(dto);
   }
 
+  @Header('Cache-Control', 'no-store')
   @ApiBearerAuth()
   @Get('me')
   @ApiOkResponse({ type: UserDto })

@@ -27,8 +27,14 @@ import { JwtStrategy } from './strategies/jwt.strategy';
         signOptions: {
           algorithm: 'HS256',
           expiresIn: toExpiresIn(config.get('JWT_EXPIRES_IN', { infer: true })),
+          issuer: config.get('JWT_ISSUER', { infer: true }),
+          audience: config.get('JWT_AUDIENCE', { infer: true }),
         },
-        verifyOptions: { algorithms: ['HS256'] },
+        verifyOptions: {
+          algorithms: ['HS256'],
+          issuer: config.get('JWT_ISSUER', { infer: true }),
+          audience: config.get('JWT_AUDIENCE', { infer: true }),
+        },
       }),
     }),
   ],

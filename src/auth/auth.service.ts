@@ -1,12 +1,15 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
-import { ApiError } from '../common/errors/api-error';
+import { ApiError, conflict } from '../common/errors/api-error';
 import { ErrorCode } from '../common/errors/error-codes';
 import { UsersService, type PublicUser } from '../users/users.service';
 import type { AccessTokenClaims } from './authenticated-user';
 import type { LoginDto } from './dto/login.dto';
 import type { RegisterDto } from './dto/register.dto';
+import type { EnvironmentVariables } from '../config/env.validation';
 import { PasswordHasher } from './password-hasher';
+import { reservedUsernames } from './reserved-usernames';
 
 export interface AuthResult {
   user: PublicUser;
@@ -15,13 +18,22 @@ export interface AuthResult {
 
 @Injectable()
 export class AuthService {
+  private readonly reserved: ReadonlySet<string>;
+
   constructor(
     private readonly users: UsersService,
     private readonly passwords: PasswordHasher,
     private readonly jwt: JwtService,
-  ) {}
+    config: ConfigService<EnvironmentVariables, true>,
+  ) {
+    this.reserved = reservedUsernames(config.get('ADMIN_USERNAME', { infer: true }));
+  }
 
   async register(dto: RegisterDto): Promise<AuthResult> {
+    // The same answer as a taken name: to a client, a reserved name is one that exists.
+    if (this.reserved.has(dto.username.toLowerCase())) {
+      throw conflict(ErrorCode.USER_EXISTS, 'This username is reserved; choose another');
+    }
     const user = await this.users.create({
       username: dto.username,
       email: dto.email,

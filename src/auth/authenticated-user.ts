@@ -13,6 +13,6 @@ export interface AccessTokenClaims {
   sub: string;
   username: string;
   role: Role;
-  /** Set by jsonwebtoken from JWT_EXPIRES_IN when signing (seconds since epoch). */
+  /** Set by jsonwebtoken from JWT_EXPIRES_IN when signing (seconds since epoch); required on verify. */
   exp?: number;
 }

@@ -1,6 +1,6 @@
-import { validateEnvironment } from './env.validation';
+import { healthDetails, swaggerEnabled, validateEnvironment } from './env.validation';
 
-const SECRET = 'x'.repeat(32);
+const SECRET = 'k3P9x-Qm2Zr7Tn4Wv8Ys1Bd6Fh0Jl5Nc';
 
 describe('validateEnvironment', () => {
   it('applies the documented defaults to an empty environment', () => {
@@ -36,6 +36,14 @@ describe('validateEnvironment', () => {
     ['JWT_SECRET', { JWT_SECRET: 'short' }],
     ['JWT_EXPIRES_IN', { JWT_EXPIRES_IN: 'forever' }],
     ['NODE_ENV', { NODE_ENV: 'staging' }],
+    ['JWT_SECRET', { JWT_SECRET: ' '.repeat(32) }],
+    ['JWT_SECRET', { JWT_SECRET: 'a'.repeat(40) }],
+    ['ADMIN_PASSWORD', { ADMIN_EMAIL: 'a@b.co', ADMIN_PASSWORD: ' '.repeat(8) }],
+    ['ADMIN_PASSWORD', { ADMIN_EMAIL: 'a@b.co', ADMIN_PASSWORD: 'p'.repeat(73) }],
+    ['HOST', { HOST: 'not a host!' }],
+    ['SWAGGER_ENABLED', { SWAGGER_ENABLED: 'maybe' }],
+    ['HEALTH_DETAILS', { HEALTH_DETAILS: 'everyone' }],
+    ['HEADERS_TIMEOUT_MS', { HEADERS_TIMEOUT_MS: '20000', REQUEST_TIMEOUT_MS: '10000' }],
     ['ADMIN_EMAIL', { ADMIN_EMAIL: 'nope', ADMIN_PASSWORD: 'long-enough' }],
   ])('stops boot naming %s when it is bad', (name, raw) => {
     expect(() => validateEnvironment(raw)).toThrow(new RegExp(`\\b${name}\\b`));
@@ -72,5 +80,19 @@ describe('validateEnvironment', () => {
     expect(() =>
       validateEnvironment({ ADMIN_EMAIL: 'a@b.co', ADMIN_PASSWORD: 'long-enough' }),
     ).not.toThrow();
+  });
+
+  it('turns docs off and hides health details by default in production only', () => {
+    const production = validateEnvironment({
+      NODE_ENV: 'production',
+      JWT_SECRET: SECRET,
+      MONGO_URI: 'mongodb://db/x',
+    });
+    expect(swaggerEnabled(production)).toBe(false);
+    expect(healthDetails(production)).toBe('none');
+    const development = validateEnvironment({});
+    expect(swaggerEnabled(development)).toBe(true);
+    expect(healthDetails(development)).toBe('local');
+    expect(swaggerEnabled(validateEnvironment({ SWAGGER_ENABLED: 'false' }))).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
-import { plainToInstance, Type } from 'class-transformer';
+import { plainToInstance, Transform, Type } from 'class-transformer';
 import {
+  IsBoolean,
   IsEmail,
   IsIn,
   IsInt,
@@ -13,10 +14,18 @@ import {
   ValidateIf,
   validateSync,
 } from 'class-validator';
+import { passwordProblem } from '../common/validation/password-policy';
+import { secretWeakness } from './secret-strength';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export const TRANSACTION_MODES = ['auto', 'on', 'off'] as const;
 export type TransactionMode = (typeof TRANSACTION_MODES)[number];
+export const HEALTH_DETAIL_MODES = ['all', 'local', 'none'] as const;
+export type HealthDetailMode = (typeof HEALTH_DETAIL_MODES)[number];
+
+/** "true"/"false" (and 1/0) from the environment; anything else stays as is and fails @IsBoolean. */
+const toBoolean = ({ value }: { value: unknown }) =>
+  value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
 
 const isProduction = (env: EnvironmentVariables) => env.NODE_ENV === 'production';
 
@@ -30,6 +39,12 @@ export class EnvironmentVariables {
   @Min(0)
   @Max(65535)
   PORT = 5000;
+
+  /** The address to bind: 0.0.0.0 (all IPv4 interfaces), :: (all), 127.0.0.1 (this machine only). */
+  @Matches(/^(?:[0-9.]+|[0-9a-fA-F:]*:[0-9a-fA-F:.]*|[A-Za-z0-9][A-Za-z0-9.-]*)$/, {
+    message: 'HOST must be an IP address or a host name, e.g. 0.0.0.0 or 127.0.0.1',
+  })
+  HOST = '0.0.0.0';
 
   @ValidateIf((env: EnvironmentVariables) => isProduction(env) || env.MONGO_URI !== undefined)
   @Matches(/^mongodb(\+srv)?:\/\//, {
@@ -50,6 +65,16 @@ export class EnvironmentVariables {
     message: 'JWT_EXPIRES_IN must look like 3600, 90s, 15m, 1h or 7d',
   })
   JWT_EXPIRES_IN = '1h';
+
+  /** `iss` put into every token and required on every token. */
+  @IsString()
+  @MinLength(1)
+  JWT_ISSUER = 'flash-sale';
+
+  /** `aud` put into every token and required on every token. */
+  @IsString()
+  @MinLength(1)
+  JWT_AUDIENCE = 'flash-sale-api';
 
   @Type(() => Number)
   @IsInt()
@@ -77,13 +102,86 @@ export class EnvironmentVariables {
   @Min(1)
   THROTTLE_PURCHASE_LIMIT = 5;
 
+  /** Requests refused for a missing or bad token, per IP per window, before that IP gets 429s. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  THROTTLE_AUTH_FAILURE_LIMIT = 20;
+
+  /** GET /health per IP per window: generous for probes and load balancers. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  THROTTLE_HEALTH_LIMIT = 600;
+
+  /** Largest request body, bytes (413 PAYLOAD_TOO_LARGE above it). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  @Max(16 * 1024 * 1024)
+  BODY_LIMIT_BYTES = 64 * 1024;
+
+  /** Deepest JSON nesting accepted (400 JSON_TOO_DEEP beyond it), checked before parsing. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  @Max(256)
+  JSON_MAX_DEPTH = 32;
+
+  /** The whole request (headers and body) must arrive within this (408 REQUEST_TIMEOUT). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  REQUEST_TIMEOUT_MS = 10_000;
+
+  /** The headers must arrive within this (408 REQUEST_TIMEOUT); at most REQUEST_TIMEOUT_MS. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  HEADERS_TIMEOUT_MS = 5_000;
+
+  /** A socket with no traffic at all for this long is closed (also one whose request is still being handled). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  SOCKET_IDLE_TIMEOUT_MS = 60_000;
+
+  /** How long an idle keep-alive connection stays open between requests. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+  /** Requests served on one keep-alive connection before it is closed; 0 = no limit. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  MAX_REQUESTS_PER_SOCKET = 0;
+
+  /** Open connections at once; further ones are closed on arrival. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  MAX_CONNECTIONS = 10_000;
+
+  /** Serve Swagger UI (/api-docs) and the OpenAPI download (/api-doc). Default: on, except in production. */
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'SWAGGER_ENABLED must be true or false' })
+  SWAGGER_ENABLED?: boolean;
+
+  /** Who sees the database engine in GET /health: all, local (this machine), none. Default: none in production, else local. */
+  @IsOptional()
+  @IsIn(HEALTH_DETAIL_MODES)
+  HEALTH_DETAILS?: HealthDetailMode;
+
   @IsOptional()
   @IsEmail()
   ADMIN_EMAIL?: string;
 
+  // The same policy as registration (src/common/validation/password-policy.ts), checked below.
   @IsOptional()
   @IsString()
-  @MinLength(8, { message: 'ADMIN_PASSWORD must be at least 8 characters' })
   ADMIN_PASSWORD?: string;
 
   @IsOptional()
@@ -135,7 +233,32 @@ const crossFieldRules: Array<(env: EnvironmentVariables) => string | undefined> 
     isProduction(env) && env.BCRYPT_ROUNDS < 10
       ? 'BCRYPT_ROUNDS must be at least 10 in production'
       : undefined,
+  // Length alone lets 32 spaces through; a token forged with a guessable secret is an admin token.
+  (env) => {
+    if (env.JWT_SECRET === undefined || env.JWT_SECRET.length < 32) return undefined;
+    const weakness = secretWeakness(env.JWT_SECRET);
+    return weakness
+      ? `JWT_SECRET is too weak to sign tokens (${weakness}); use e.g. \`openssl rand -base64 48\``
+      : undefined;
+  },
+  (env) => {
+    const problem =
+      env.ADMIN_PASSWORD === undefined ? undefined : passwordProblem(env.ADMIN_PASSWORD);
+    return problem ? `ADMIN_PASSWORD ${problem}` : undefined;
+  },
+  (env) =>
+    env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS
+      ? 'HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS'
+      : undefined,
 ];
+
+/** Settings whose default depends on NODE_ENV. */
+export const swaggerEnabled = (
+  env: Pick<EnvironmentVariables, 'SWAGGER_ENABLED' | 'NODE_ENV'>,
+): boolean => env.SWAGGER_ENABLED ?? env.NODE_ENV !== 'production';
+export const healthDetails = (
+  env: Pick<EnvironmentVariables, 'HEALTH_DETAILS' | 'NODE_ENV'>,
+): HealthDetailMode => env.HEALTH_DETAILS ?? (env.NODE_ENV === 'production' ? 'none' : 'local');
 
 /** Empty values (`FOO=` in a .env file) mean "not set", so defaults apply. */
 function dropEmptyValues(raw: Record<string, unknown>): Record<string, unknown> {

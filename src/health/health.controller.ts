@@ -1,15 +1,24 @@
-import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Inject, Req, Res } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { InjectConnection } from '@nestjs/mongoose';
 import {
   ApiOkResponse,
   ApiProperty,
+  ApiPropertyOptional,
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ConnectionStates, type Connection } from 'mongoose';
-import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../common/decorators/public.decorator';
+import { ApiErrors } from '../common/errors/api-error-responses.decorator';
+import { ErrorCode } from '../common/errors/error-codes';
+import { ThrottleScope } from '../common/throttling/throttle-scope.decorator';
+import {
+  healthDetails,
+  type EnvironmentVariables,
+  type HealthDetailMode,
+} from '../config/env.validation';
 import type { DatabaseInfo } from '../database/database-info';
 import { DATABASE_INFO } from '../database/database-info.provider';
 
@@ -20,33 +29,54 @@ export class HealthDto {
   @ApiProperty({ enum: ['up', 'down'] })
   database: 'up' | 'down';
 
-  @ApiProperty({ example: 'mongodb-memory-server 7.0.24, replica set, transactions on' })
-  engine: string;
+  @ApiPropertyOptional({
+    example: 'mongodb-memory-server 7.0.24, replica set, transactions on',
+    description:
+      'Only for callers HEALTH_DETAILS allows (default: this machine, none in production)',
+  })
+  engine?: string;
 }
+
+const LOCAL_ADDRESSES = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 const PING_TIMEOUT_MS = 2_000;
 
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
+  private readonly details: HealthDetailMode;
+
   constructor(
     @InjectConnection() private readonly connection: Connection,
     @Inject(DATABASE_INFO) private readonly info: DatabaseInfo,
-  ) {}
+    config: ConfigService<EnvironmentVariables, true>,
+  ) {
+    this.details = healthDetails({
+      HEALTH_DETAILS: config.get('HEALTH_DETAILS', { infer: true }),
+      NODE_ENV: config.get('NODE_ENV', { infer: true }),
+    });
+  }
 
   @Public()
-  @SkipThrottle()
+  @ThrottleScope('health')
   @Get()
   @ApiOkResponse({ type: HealthDto })
   @ApiServiceUnavailableResponse({ type: HealthDto, description: 'The database does not answer' })
-  async check(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthDto> {
+  @ApiErrors([429, ErrorCode.TOO_MANY_REQUESTS])
+  async check(
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<HealthDto> {
     const up = await this.ping();
     if (!up) void reply.status(HttpStatus.SERVICE_UNAVAILABLE);
-    return {
-      status: up ? 'ok' : 'degraded',
-      database: up ? 'up' : 'down',
-      engine: this.info.engine,
-    };
+    const health: HealthDto = { status: up ? 'ok' : 'degraded', database: up ? 'up' : 'down' };
+    // The engine, version and topology help an attacker more than an anonymous prober needs them.
+    if (this.showsDetailsTo(request.ip)) health.engine = this.info.engine;
+    return health;
+  }
+
+  private showsDetailsTo(ip: string): boolean {
+    return this.details === 'all' || (this.details === 'local' && LOCAL_ADDRESSES.has(ip));
   }
 
   private async ping(): Promise<boolean> {

@@ -2,6 +2,7 @@ import { Body, Controller, Get, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
+import { Roles } from '../common/decorators/roles.decorator';
 import { ApiErrors } from '../common/errors/api-error-responses.decorator';
 import { ErrorCode } from '../common/errors/error-codes';
 import { ParseObjectIdPipe } from '../common/pipes/parse-object-id.pipe';
@@ -16,6 +17,8 @@ import { PurchasesService } from './purchases.service';
 export class PurchasesController {
   constructor(private readonly purchases: PurchasesService) {}
 
+  // Buyers only: the operator's admin account creates and opens sales, it does not compete in them.
+  @Roles('user')
   @ThrottleScope('purchase')
   @Post('sales/:id/purchase')
   @ApiCreatedResponse({ type: PurchaseDto, description: 'Durable and counted' })
@@ -24,6 +27,7 @@ export class PurchasesController {
     [400, ErrorCode.INVALID_ID],
     [400, ErrorCode.QUANTITY_LIMIT_EXCEEDED],
     [401, ErrorCode.UNAUTHORIZED],
+    [403, ErrorCode.FORBIDDEN],
     [404, ErrorCode.SALE_NOT_FOUND],
     [409, ErrorCode.SALE_NOT_STARTED],
     [409, ErrorCode.SALE_ENDED],

@@ -18,6 +18,7 @@ export interface NewUser {
   email: string;
   passwordHash: string;
   role: Role;
+  systemKey?: string;
 }
 
 type StoredUser = User & { _id: Types.ObjectId };
@@ -54,6 +55,10 @@ export class UsersService {
   }
 
   /** The only read that includes the password hash; used by login alone. */
+  async isUsernameTaken(username: string): Promise<boolean> {
+    return (await this.users.exists({ usernameKey: username.toLowerCase() }).exec()) !== null;
+  }
+
   async findCredentialsByEmail(
     email: string,
   ): Promise<(PublicUser & { passwordHash: string }) | null> {
@@ -69,6 +74,22 @@ export class UsersService {
     if (!Types.ObjectId.isValid(id)) return null;
     const user = await this.users.findById(id).lean<StoredUser>().exec();
     return user ? toPublicUser(user) : null;
+  }
+
+  async findBySystemKey(systemKey: string): Promise<PublicUser | null> {
+    const user = await this.users.findOne({ systemKey }).lean<StoredUser>().exec();
+    return user ? toPublicUser(user) : null;
+  }
+
+  /** Marks an existing account (an admin made before markers existed); false if another has the key. */
+  async setSystemKey(id: string, systemKey: string): Promise<boolean> {
+    try {
+      await this.users.updateOne({ _id: id }, { $set: { systemKey } }).exec();
+      return true;
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
+    }
   }
 
   async findByEmail(email: string): Promise<PublicUser | null> {

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
 import request from 'supertest';
 import { AppModule } from '../../src/app.module';
+import { validateEnvironment } from '../../src/config/env.validation';
 import { configureApp } from '../../src/configure-app';
 import { createAdapter } from '../../src/main-adapter';
 
@@ -49,10 +50,13 @@ export async function createTestApp(
   database: string,
   env: Record<string, string> = {},
 ): Promise<NestFastifyApplication> {
+  const overrides = testEnvironment(database, env);
   const moduleRef = await Test.createTestingModule({
-    imports: [AppModule.forRoot(testEnvironment(database, env))],
+    imports: [AppModule.forRoot(overrides)],
   }).compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createAdapter());
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(
+    createAdapter(validateEnvironment({ ...process.env, ...overrides })),
+  );
   configureApp(app);
   // Listening on a real port lets storms fire hundreds of concurrent requests over real sockets.
   await app.listen(0, '127.0.0.1');

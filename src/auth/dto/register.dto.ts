@@ -1,5 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsString, Length, Matches, MaxLength } from 'class-validator';
+import {
+  IsBcryptSafePassword,
+  PASSWORD_MAX_BYTES,
+  PASSWORD_MIN_CHARACTERS,
+  PASSWORD_RULE,
+} from '../../common/validation/password-policy';
 
 export class RegisterDto {
   @ApiProperty({ example: 'alice_01', minLength: 3, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$' })
@@ -14,8 +20,14 @@ export class RegisterDto {
   @IsEmail()
   email: string;
 
-  @ApiProperty({ example: 'correct horse battery', minLength: 8, maxLength: 128 })
+  @ApiProperty({
+    example: 'correct horse battery',
+    minLength: PASSWORD_MIN_CHARACTERS,
+    // maxLength counts characters; the real bound is bytes (see the description).
+    maxLength: PASSWORD_MAX_BYTES,
+    description: `The password ${PASSWORD_RULE}.`,
+  })
   @IsString()
-  @Length(8, 128)
+  @IsBcryptSafePassword()
   password: string;
 }

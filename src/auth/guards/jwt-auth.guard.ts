@@ -1,13 +1,17 @@
 import { type ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
+import { InjectThrottlerStorage, ThrottlerStorage } from '@nestjs/throttler';
+import type { FastifyReply } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-codes';
 import { IS_PUBLIC_KEY } from '../../common/decorators/public.decorator';
+import type { EnvironmentVariables } from '../../config/env.validation';
 import type { AuthenticatedUser } from '../authenticated-user';
 
-type BearerRequest = { headers: { authorization?: string }; user?: AuthenticatedUser };
+type BearerRequest = { headers: { authorization?: string }; user?: AuthenticatedUser; ip: string };
 
 const BEARER = /^Bearer (\S+)$/;
 
@@ -16,13 +20,25 @@ const BEARER = /^Bearer (\S+)$/;
  * are then remembered, keyed by the whole token string (signature included, so nothing unverified can
  * match), until the token expires. In a flash sale the same buyers send the same token again and again,
  * and verification was the largest single cost of a refused purchase.
+ *
+ * A refusal (no token, a bad one) never reaches the throttler guard, so refusals are counted here, per
+ * IP: past THROTTLE_AUTH_FAILURE_LIMIT in a window, that IP's refusals become 429 (token guessing and
+ * log flooding cost a budget). A valid token from the same IP still passes.
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
   private readonly verified = new LRUCache<string, AuthenticatedUser>({ max: 50_000 });
+  private readonly failureWindowMs: number;
+  private readonly failureLimit: number;
 
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
+    config: ConfigService<EnvironmentVariables, true>,
+  ) {
     super();
+    this.failureWindowMs = config.get('THROTTLE_TTL', { infer: true }) * 1000;
+    this.failureLimit = config.get('THROTTLE_AUTH_FAILURE_LIMIT', { infer: true });
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -38,9 +54,33 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       request.user = known;
       return true;
     }
-    await super.canActivate(context);
+    try {
+      await super.canActivate(context);
+    } catch (error) {
+      await this.countFailure(context, request.ip);
+      throw error;
+    }
     if (token && request.user) this.remember(token, request.user);
     return true;
+  }
+
+  private async countFailure(context: ExecutionContext, ip: string): Promise<void> {
+    const window = this.failureWindowMs;
+    const record = await this.storage.increment(
+      `auth-failure:${ip}`,
+      window,
+      this.failureLimit,
+      window,
+      'auth-failure',
+    );
+    if (!record.isBlocked) return;
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    void reply.header('retry-after', String(Math.max(1, record.timeToBlockExpire)));
+    throw new ApiError(
+      HttpStatus.TOO_MANY_REQUESTS,
+      ErrorCode.TOO_MANY_REQUESTS,
+      'Too many requests without a valid token, slow down',
+    );
   }
 
   override handleRequest<T = AuthenticatedUser>(error: unknown, user: T, info: unknown): T {

@@ -58,8 +58,18 @@ function fromHttpException(error: HttpException): ApiErrorBody {
       ? String(response.message)
       : error.message;
   if (statusCode >= 500) return { ...internalError, statusCode };
-  if (statusCode === 400 && typeof response === 'string' && INVALID_JSON_MESSAGE.test(message)) {
-    return { statusCode, code: ErrorCode.INVALID_JSON, message };
+  if (statusCode === 400 && typeof response === 'string') {
+    // A re-wrapped fastify error (e.g. a body shorter than its Content-Length): not a field problem.
+    return INVALID_JSON_MESSAGE.test(message)
+      ? { statusCode, code: ErrorCode.INVALID_JSON, message }
+      : { statusCode, code: ErrorCode.MALFORMED_REQUEST, message };
+  }
+  if (statusCode === 415) {
+    return {
+      statusCode,
+      code: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+      message: 'Only application/json bodies are accepted',
+    };
   }
   return fromStatus(statusCode, message);
 }

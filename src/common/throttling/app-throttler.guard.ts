@@ -9,7 +9,7 @@ export function throttleScopeOf(context: ExecutionContext): ThrottleScope | unde
 
 /**
  * Counts requests per user when a valid token came with them (the JWT guard runs first), else per IP.
- * Scoped routes share one counter per scope; others count per route.
+ * Scoped routes share one counter per scope (purchases: per sale); others count per route.
  */
 @Injectable()
 export class AppThrottlerGuard extends ThrottlerGuard {
@@ -19,7 +19,10 @@ export class AppThrottlerGuard extends ThrottlerGuard {
 
   protected override generateKey(context: ExecutionContext, tracker: string, name: string): string {
     const scope = throttleScopeOf(context);
-    const bucket = scope ?? `${context.getClass().name}.${context.getHandler().name}`;
+    const bucket =
+      scope === 'purchase'
+        ? `purchase:${context.switchToHttp().getRequest<{ params: { id?: string } }>().params.id}`
+        : (scope ?? `${context.getClass().name}.${context.getHandler().name}`);
     return `${name}:${bucket}:${tracker}`;
   }
 }

@@ -14,6 +14,7 @@ import { FixedWindowThrottlerStorage } from './fixed-window-throttler.storage';
         const limits = {
           auth: config.get('THROTTLE_AUTH_LIMIT', { infer: true }),
           purchase: config.get('THROTTLE_PURCHASE_LIMIT', { infer: true }),
+          health: config.get('THROTTLE_HEALTH_LIMIT', { infer: true }),
           general: config.get('THROTTLE_LIMIT', { infer: true }),
         };
         return {

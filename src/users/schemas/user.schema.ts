@@ -23,6 +23,13 @@ export class User {
   @Prop({ type: String, required: true, enum: ROLES, default: 'user' })
   role: Role;
 
+  /**
+   * Set only on accounts the service itself made (the admin of ADMIN_EMAIL: `bootstrap-admin`), which
+   * are found by it: a username or email can be registered by anyone first, this marker cannot.
+   */
+  @Prop({ type: String })
+  systemKey?: string;
+
   createdAt: Date;
 }
 
@@ -32,3 +39,5 @@ export const UserSchema = SchemaFactory.createForClass(User);
 // Login looks users up by email; both indexes also enforce registration's uniqueness rules.
 UserSchema.index({ email: 1 }, { unique: true });
 UserSchema.index({ usernameKey: 1 }, { unique: true });
+// The admin bootstrap finds its account by marker; sparse: ordinary users have none.
+UserSchema.index({ systemKey: 1 }, { unique: true, sparse: true });

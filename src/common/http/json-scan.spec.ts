@@ -1,0 +1,29 @@
+import { scanJson } from './json-scan';
+
+describe('scanJson', () => {
+  const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+
+  it('accepts nesting up to the limit and refuses one level more', () => {
+    expect(scanJson(nested(32), 32)).toBeUndefined();
+    expect(scanJson(nested(33), 32)).toEqual({ kind: 'too-deep' });
+    expect(scanJson('{"a":'.repeat(100_000), 32)).toEqual({ kind: 'too-deep' });
+  });
+
+  it('does not count brackets inside strings', () => {
+    expect(scanJson(JSON.stringify({ a: '[[[[{{{{'.repeat(100) }), 2)).toBeUndefined();
+    expect(scanJson(JSON.stringify({ a: 'quote \\" [[[[' }), 2)).toBeUndefined();
+  });
+
+  it('finds a key repeated in one object, also when spelled with escapes', () => {
+    expect(scanJson('{"quantity":1,"quantity":5}', 32)).toEqual({
+      kind: 'duplicate-key',
+      key: 'quantity',
+    });
+    expect(scanJson('{"a":1,"\\u0061":2}', 32)).toEqual({ kind: 'duplicate-key', key: 'a' });
+  });
+
+  it('allows the same key in different objects and string values equal to keys', () => {
+    expect(scanJson('{"a":{"a":1},"b":[{"a":1},{"a":2}],"c":"a"}', 32)).toBeUndefined();
+    expect(scanJson('["a","a"]', 32)).toBeUndefined();
+  });
+});

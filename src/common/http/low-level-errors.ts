@@ -1,0 +1,81 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ApiErrorBody } from '../errors/api-error';
+import { ErrorCode } from '../errors/error-codes';
+
+/** Headers every answer written outside Nest carries (the security headers hook does not run there). */
+const BARE_HEADERS =
+  'Content-Type: application/json; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n';
+
+function clientErrorBody(code: string | undefined): ApiErrorBody {
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return {
+      statusCode: 408,
+      code: ErrorCode.REQUEST_TIMEOUT,
+      message: 'The request did not arrive in time',
+    };
+  }
+  if (code === 'HPE_HEADER_OVERFLOW') {
+    return {
+      statusCode: 431,
+      code: ErrorCode.HEADERS_TOO_LARGE,
+      message: 'The request headers are too large',
+    };
+  }
+  return {
+    statusCode: 400,
+    code: ErrorCode.MALFORMED_REQUEST,
+    message: 'The request is not valid HTTP',
+  };
+}
+
+/**
+ * node:http's `clientError`: the request could not even be parsed (bad HTTP, headers over 16 KB) or did
+ * not arrive within REQUEST_TIMEOUT_MS / HEADERS_TIMEOUT_MS. No route ran, so the answer is written on
+ * the socket, in the API's shape, and the connection is closed.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable) {
+    const answer = clientErrorBody(error.code);
+    const body = JSON.stringify(answer);
+    const status = answer.statusCode;
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${BARE_HEADERS}` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  // end() flushes the answer; a client that never reads it must not keep the socket.
+  setTimeout(() => socket.destroy(), 1_000).unref();
+}
+
+/**
+ * Fastify's router errors (before any route, so before Nest): a path that is not valid percent-encoding
+ * (FST_ERR_BAD_URL) or a path parameter over `maxParamLength` characters (FST_ERR_MAX_PARAM_LENGTH).
+ */
+export function answerFrameworkError(
+  maxParamLength: number,
+): (error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) => void {
+  return (error, _request, reply) => {
+    const body: ApiErrorBody =
+      error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? {
+            statusCode: 414,
+            code: ErrorCode.URI_TOO_LONG,
+            message: `A path segment is longer than ${maxParamLength} characters`,
+          }
+        : error.code === 'FST_ERR_BAD_URL'
+          ? {
+              statusCode: 400,
+              code: ErrorCode.INVALID_URL,
+              message: 'The path is not valid percent-encoding',
+            }
+          : {
+              statusCode: 400,
+              code: ErrorCode.MALFORMED_REQUEST,
+              message: 'The request is not valid',
+            };
+    void reply.code(body.statusCode).header('x-content-type-options', 'nosniff').send(body);
+  };
+}
