@@ -1,9 +1,10 @@
 import { RequestMethod, ValidationPipe, type ValidationError } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { badRequest } from './common/errors/api-error';
 import { ErrorCode } from './common/errors/error-codes';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import { enableCors } from './common/http/cors';
+import { setupOpenApi } from './docs/openapi';
 
 function flattenValidationErrors(errors: ValidationError[], parent = ''): Record<string, string[]> {
   const fields: Record<string, string[]> = {};
@@ -15,22 +16,14 @@ function flattenValidationErrors(errors: ValidationError[], parent = ''): Record
   return fields;
 }
 
-export function buildOpenApiDocument(app: NestFastifyApplication) {
-  const config = new DocumentBuilder()
-    .setTitle('Flash-sale API')
-    .setDescription(
-      'Sells exactly the stock, at most once per buyer, in first-come order. Every error is ' +
-        '`{statusCode, code, message, details?}`; switch on `code`.',
-    )
-    .setVersion('1.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-    .build();
-  return SwaggerModule.createDocument(app, config);
+/** Every route under /api but the health check (load balancers probe a fixed path). */
+export function setApiPrefix(app: NestFastifyApplication): void {
+  app.setGlobalPrefix('api', { exclude: [{ path: 'health', method: RequestMethod.GET }] });
 }
 
-/** Everything main.ts and the e2e tests share: prefix, validation, errors, docs, shutdown hooks. */
+/** Everything main.ts and the e2e tests share: prefix, validation, errors, docs, CORS, shutdown hooks. */
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
-  app.setGlobalPrefix('api', { exclude: [{ path: 'health', method: RequestMethod.GET }] });
+  setApiPrefix(app);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -46,17 +39,8 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   );
   app.useGlobalFilters(new AllExceptionsFilter());
 
-  const document = buildOpenApiDocument(app);
-  SwaggerModule.setup('api-docs', app, document);
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .get('/api-doc', (_request, reply) => {
-      void reply
-        .header('Content-Disposition', 'attachment; filename="flash-sale-openapi.json"')
-        .type('application/json')
-        .send(JSON.stringify(document, null, 2));
-    });
+  setupOpenApi(app);
+  enableCors(app);
 
   app.enableShutdownHooks();
   return app;

@@ -2,6 +2,7 @@ import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
 import {
   ApiOkResponse,
+  ApiOperation,
   ApiProperty,
   ApiServiceUnavailableResponse,
   ApiTags,
@@ -37,6 +38,7 @@ export class HealthController {
   @Public()
   @SkipThrottle()
   @Get()
+  @ApiOperation({ summary: 'Liveness and database reachability (never throttled)' })
   @ApiOkResponse({ type: HealthDto })
   @ApiServiceUnavailableResponse({ type: HealthDto, description: 'The database does not answer' })
   async check(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthDto> {
