@@ -73,4 +73,18 @@ describe('validateEnvironment', () => {
       validateEnvironment({ ADMIN_EMAIL: 'a@b.co', ADMIN_PASSWORD: 'long-enough' }),
     ).not.toThrow();
   });
+
+  it('accepts CORS_ORIGINS as * or comma-separated origins and PUBLIC_URL as an http(s) URL', () => {
+    const env = validateEnvironment({
+      CORS_ORIGINS: 'https://shop.example.com, http://localhost:3000',
+      PUBLIC_URL: 'https://api.example.com',
+    });
+    expect(env.CORS_ORIGINS).toBe('https://shop.example.com, http://localhost:3000');
+    expect(validateEnvironment({ CORS_ORIGINS: '*' }).CORS_ORIGINS).toBe('*');
+    expect(() => validateEnvironment({ CORS_ORIGINS: 'shop.example.com' })).toThrow(/CORS_ORIGINS/);
+    expect(() => validateEnvironment({ CORS_ORIGINS: 'https://a.example.com/path' })).toThrow(
+      /CORS_ORIGINS/,
+    );
+    expect(() => validateEnvironment({ PUBLIC_URL: 'api.example.com' })).toThrow(/PUBLIC_URL/);
+  });
 });
