@@ -170,6 +170,8 @@ describe('the OpenAPI document as clients use it (e2e)', () => {
     expect(spec.servers).toEqual([{ url: baseUrl(app) }]);
     const init = await http(app).get('/api-docs/swagger-ui-init.js').expect(200);
     expect(init.text).toContain(`"url": "${baseUrl(app)}"`);
+    const plain = await http(app).get('/api-docs-json').expect(200);
+    expect(JSON.parse(plain.text).servers).toEqual([{ url: baseUrl(app) }]);
   });
 
   it('names PUBLIC_URL as the server when it is configured', async () => {
