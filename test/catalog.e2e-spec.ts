@@ -48,6 +48,17 @@ describe('products and sales (e2e)', () => {
       expect(response.body.code).toBe('VALIDATION_FAILED');
     });
 
+    it('says "at most 2 decimals" when a price has more', async () => {
+      const response = await http(app)
+        .post('/api/products')
+        .auth(admin, { type: 'bearer' })
+        .send({ name: 'x', price: 1.999 })
+        .expect(400);
+      expect(response.body.details).toEqual({
+        price: ['price must be a number with at most 2 decimals'],
+      });
+    });
+
     it('forbids a regular user (403) and an anonymous caller (401) from creating products', async () => {
       const forbidden = await http(app)
         .post('/api/products')
@@ -102,7 +113,10 @@ describe('products and sales (e2e)', () => {
         maxPerUser: 1,
         status: 'scheduled',
         activatedAt: null,
+        createdAt: expect.any(String),
       });
+      // Created just now: a frontend can sort or label by it.
+      expect(Math.abs(Date.parse(response.body.createdAt) - Date.now())).toBeLessThan(60_000);
     });
 
     it.each([
@@ -117,6 +131,7 @@ describe('products and sales (e2e)', () => {
       ['zero quantity', { totalQuantity: 0 }],
       ['a fractional quantity', { totalQuantity: 1.5 }],
       ['maxPerUser 0', { maxPerUser: 0 }],
+      ['maxPerUser above totalQuantity', { totalQuantity: 5, maxPerUser: 6 }],
       ['a malformed productId', { productId: 'abc' }],
     ])('rejects %s with 400 VALIDATION_FAILED', async (_case, override) => {
       const product = await createProduct(app, admin);

@@ -100,7 +100,8 @@ describe('purchase storms (e2e, concurrent requests fired together)', () => {
   });
 
   it('answers INSUFFICIENT_STOCK in the partial-stock case', async () => {
-    const sale = await createSale(app, admin, { totalQuantity: 2, maxPerUser: 3 });
+    const sale = await createSale(app, admin, { totalQuantity: 3, maxPerUser: 3 });
+    expect(await attempt(users[1], sale.id, 1)).toMatchObject({ status: 201 });
     const outcome = await attempt(users[0], sale.id, 3);
     expect(outcome).toMatchObject({ status: 409, code: 'INSUFFICIENT_STOCK' });
     await expectStockInvariants(app, sale.id);

@@ -90,7 +90,13 @@ describe('purchases and the leaderboard (e2e)', () => {
   it('answers SALE_NOT_STARTED before startTime and SALE_ENDED after endTime', async () => {
     const user = await registerUser(app);
     const future = await createSale(app, admin, { startTime: secondsFromNow(3600) });
-    expect((await buy(user, future.id).expect(409)).body.code).toBe('SALE_NOT_STARTED');
+    // It says when to come back.
+    expect((await buy(user, future.id).expect(409)).body).toEqual({
+      statusCode: 409,
+      code: 'SALE_NOT_STARTED',
+      message: 'The sale has not started yet',
+      details: { startTime: future.startTime },
+    });
     const past = await createSale(app, admin, {
       startTime: secondsFromNow(-20),
       endTime: secondsFromNow(-10),
@@ -128,19 +134,33 @@ describe('purchases and the leaderboard (e2e)', () => {
     const newer = await createSale(app, admin, { name: 'Newer drop' });
     await buy(user, older.id).expect(201);
     await buy(user, newer.id).expect(201);
-    const response = await http(app)
-      .get('/api/purchases/me')
-      .auth(user.token, { type: 'bearer' })
-      .expect(200);
-    expect(response.body.map((p: { saleName: string }) => p.saleName)).toEqual([
-      'Newer drop',
-      'Older drop',
-    ]);
-    expect(response.body[0]).toMatchObject({
+    const mine = async (query = '') =>
+      (
+        await http(app)
+          .get(`/api/purchases/me${query}`)
+          .auth(user.token, { type: 'bearer' })
+          .expect(200)
+      ).body as { items: Array<{ saleName: string }>; total: number; page: number; limit: number };
+    const all = await mine();
+    expect(all).toMatchObject({ total: 2, page: 1, limit: 20 });
+    expect(all.items.map((p) => p.saleName)).toEqual(['Newer drop', 'Older drop']);
+    expect(all.items[0]).toMatchObject({
       saleId: newer.id,
       productName: 'Limited sneakers',
       quantity: 1,
     });
+    // Paged like every other list.
+    const second = await mine('?page=2&limit=1');
+    expect(second).toMatchObject({ total: 2, page: 2, limit: 1 });
+    expect(second.items.map((p) => p.saleName)).toEqual(['Older drop']);
+    expect(
+      (
+        await http(app)
+          .get('/api/purchases/me?limit=101')
+          .auth(user.token, { type: 'bearer' })
+          .expect(400)
+      ).body.code,
+    ).toBe('VALIDATION_FAILED');
     expect((await http(app).get('/api/purchases/me').expect(401)).body.code).toBe('UNAUTHORIZED');
   });
 
@@ -158,7 +178,8 @@ describe('purchases and the leaderboard (e2e)', () => {
           .body as Board;
       const ranked = (body: Board) => body.items.map((row) => [row.rank, row.username]);
       const [page1, page2, page3] = [await page(1), await page(2), await page(3)];
-      expect(page1).toMatchObject({ saleId: sale.id, total: 6, page: 1, limit: 3 });
+      // 6 buyers, 10 units: `total` counts rows, `unitsSold` counts units.
+      expect(page1).toMatchObject({ saleId: sale.id, total: 6, unitsSold: 10, page: 1, limit: 3 });
       expect(ranked(page1)).toEqual([
         [1, buyers[0].username],
         [2, buyers[1].username],
@@ -187,7 +208,7 @@ describe('purchases and the leaderboard (e2e)', () => {
     it('uses a default limit of 50 and validates page and limit', async () => {
       const sale = await createSale(app, admin);
       const body = (await http(app).get(`/api/sales/${sale.id}/leaderboard`).expect(200)).body;
-      expect(body).toMatchObject({ total: 0, page: 1, limit: 50, items: [] });
+      expect(body).toMatchObject({ total: 0, unitsSold: 0, page: 1, limit: 50, items: [] });
       for (const query of ['limit=0', 'limit=101', 'page=0', 'page=x']) {
         expect(
           (await http(app).get(`/api/sales/${sale.id}/leaderboard?${query}`).expect(400)).body.code,

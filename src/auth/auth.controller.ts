@@ -1,8 +1,18 @@
 import { Body, Controller, Get, Header, HttpCode, HttpStatus, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { Public } from '../common/decorators/public.decorator';
-import { ApiErrors } from '../common/errors/api-error-responses.decorator';
+import {
+  ApiErrors,
+  BODY_ERRORS,
+  DATABASE_ERRORS,
+} from '../common/errors/api-error-responses.decorator';
 import { ErrorCode } from '../common/errors/error-codes';
 import { ThrottleScope } from '../common/throttling/throttle-scope.decorator';
 import type { PublicUser } from '../users/users.service';
@@ -22,11 +32,14 @@ export class AuthController {
   @Public()
   @ThrottleScope('auth')
   @Post('register')
+  @ApiOperation({ summary: 'Register a buyer account (role user) and get a token' })
   @ApiCreatedResponse({ type: AuthResponseDto })
   @ApiErrors(
     [400, ErrorCode.VALIDATION_FAILED],
     [409, ErrorCode.USER_EXISTS],
     [429, ErrorCode.TOO_MANY_REQUESTS],
+    ...BODY_ERRORS,
+    ...DATABASE_ERRORS,
   )
   register(@Body() dto: RegisterDto): Promise<AuthResult> {
     return this.auth.register(dto);
@@ -37,11 +50,14 @@ export class AuthController {
   @ThrottleScope('auth')
   @Post('login')
   @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Log in with email and password and get a token' })
   @ApiOkResponse({ type: AuthResponseDto })
   @ApiErrors(
     [400, ErrorCode.VALIDATION_FAILED],
     [401, ErrorCode.INVALID_CREDENTIALS],
     [429, ErrorCode.TOO_MANY_REQUESTS],
+    ...BODY_ERRORS,
+    ...DATABASE_ERRORS,
   )
   login(@Body() dto: LoginDto): Promise<AuthResult> {
     return this.auth.login(dto);
@@ -50,8 +66,9 @@ export class AuthController {
   @Header('Cache-Control', 'no-store')
   @ApiBearerAuth()
   @Get('me')
+  @ApiOperation({ summary: 'The account behind the bearer token' })
   @ApiOkResponse({ type: UserDto })
-  @ApiErrors([401, ErrorCode.UNAUTHORIZED], [429, ErrorCode.TOO_MANY_REQUESTS])
+  @ApiErrors([401, ErrorCode.UNAUTHORIZED], [429, ErrorCode.TOO_MANY_REQUESTS], ...DATABASE_ERRORS)
   me(@CurrentUser() user: AuthenticatedUser): Promise<PublicUser> {
     return this.auth.me(user.id);
   }

@@ -95,4 +95,18 @@ describe('validateEnvironment', () => {
     expect(healthDetails(development)).toBe('local');
     expect(swaggerEnabled(validateEnvironment({ SWAGGER_ENABLED: 'false' }))).toBe(false);
   });
+
+  it('accepts CORS_ORIGINS as * or comma-separated origins and PUBLIC_URL as an http(s) URL', () => {
+    const env = validateEnvironment({
+      CORS_ORIGINS: 'https://shop.example.com, http://localhost:3000',
+      PUBLIC_URL: 'https://api.example.com',
+    });
+    expect(env.CORS_ORIGINS).toBe('https://shop.example.com, http://localhost:3000');
+    expect(validateEnvironment({ CORS_ORIGINS: '*' }).CORS_ORIGINS).toBe('*');
+    expect(() => validateEnvironment({ CORS_ORIGINS: 'shop.example.com' })).toThrow(/CORS_ORIGINS/);
+    expect(() => validateEnvironment({ CORS_ORIGINS: 'https://a.example.com/path' })).toThrow(
+      /CORS_ORIGINS/,
+    );
+    expect(() => validateEnvironment({ PUBLIC_URL: 'api.example.com' })).toThrow(/PUBLIC_URL/);
+  });
 });

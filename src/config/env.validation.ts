@@ -219,6 +219,18 @@ export class EnvironmentVariables {
   @Max(10_000)
   SALE_CACHE_TTL_MS = 1_000;
 
+  /** Origins allowed to call from a browser: comma-separated, or `*`; unset = any outside production. */
+  @IsOptional()
+  @Matches(/^\s*(\*|https?:\/\/[^\s,/]+)\s*(,\s*(\*|https?:\/\/[^\s,/]+)\s*)*$/, {
+    message: 'CORS_ORIGINS must be * or comma-separated origins like https://shop.example.com',
+  })
+  CORS_ORIGINS?: string;
+
+  /** The base URL clients use (behind a proxy); the OpenAPI `servers` entry. Unset = the request's origin. */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'PUBLIC_URL must be an http(s) URL' })
+  PUBLIC_URL?: string;
+
   /** Where `npm start` keeps the embedded mongod's files (ignored by git). */
   @IsString()
   EMBEDDED_DB_PATH = '.data/mongod';

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { InjectConnection } from '@nestjs/mongoose';
 import {
   ApiOkResponse,
+  ApiOperation,
   ApiProperty,
   ApiPropertyOptional,
   ApiServiceUnavailableResponse,
@@ -60,6 +61,7 @@ export class HealthController {
   @Public()
   @ThrottleScope('health')
   @Get()
+  @ApiOperation({ summary: 'Liveness and database reachability (never throttled)' })
   @ApiOkResponse({ type: HealthDto })
   @ApiServiceUnavailableResponse({ type: HealthDto, description: 'The database does not answer' })
   @ApiErrors([429, ErrorCode.TOO_MANY_REQUESTS])

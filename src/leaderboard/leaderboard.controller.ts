@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/decorators/public.decorator';
-import { ApiErrors } from '../common/errors/api-error-responses.decorator';
+import { ApiErrors, DATABASE_ERRORS } from '../common/errors/api-error-responses.decorator';
 import { ErrorCode } from '../common/errors/error-codes';
 import { ParseObjectIdPipe } from '../common/pipes/parse-object-id.pipe';
 import { LeaderboardQueryDto } from './dto/leaderboard-query.dto';
@@ -15,12 +15,14 @@ export class LeaderboardController {
 
   @Public()
   @Get(':id/leaderboard')
+  @ApiOperation({ summary: 'Buyers of a sale in the order their purchases were accepted' })
   @ApiOkResponse({ type: LeaderboardDto })
   @ApiErrors(
     [400, ErrorCode.VALIDATION_FAILED],
     [400, ErrorCode.INVALID_ID],
     [404, ErrorCode.SALE_NOT_FOUND],
     [429, ErrorCode.TOO_MANY_REQUESTS],
+    ...DATABASE_ERRORS,
   )
   forSale(
     @Param('id', ParseObjectIdPipe) saleId: string,

@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { SingleFlight } from '../common/concurrency/single-flight';
-import { notFound } from '../common/errors/api-error';
-import { ErrorCode } from '../common/errors/error-codes';
 import { PurchaseRecordsService } from '../purchases/purchase-records.service';
-import { SaleSnapshotCache } from '../sales/sale-snapshot.cache';
+import { SalesService } from '../sales/sales.service';
 import type { LeaderboardQueryDto } from './dto/leaderboard-query.dto';
 import type { LeaderboardDto } from './dto/leaderboard.dto';
 
@@ -14,7 +12,7 @@ export class LeaderboardService {
 
   constructor(
     private readonly purchases: PurchaseRecordsService,
-    private readonly snapshots: SaleSnapshotCache,
+    private readonly sales: SalesService,
   ) {}
 
   /**
@@ -28,17 +26,19 @@ export class LeaderboardService {
   }
 
   private async readPage(saleId: string, query: LeaderboardQueryDto): Promise<LeaderboardDto> {
-    if (!(await this.snapshots.get(saleId)))
-      throw notFound(ErrorCode.SALE_NOT_FOUND, 'Sale not found');
     const id = new Types.ObjectId(saleId);
     const skip = query.skip;
-    const [rows, total] = await Promise.all([
+    // The sale's own counter (live, as on GET /sales/:id): one indexed read, where summing the
+    // purchases would read every buyer's record. It also answers SALE_NOT_FOUND.
+    const [sale, rows, total] = await Promise.all([
+      this.sales.get(saleId),
       this.purchases.leaderboardPage(id, skip, query.limit),
       this.purchases.countConfirmed(id),
     ]);
     return {
       saleId,
       total,
+      unitsSold: sale.soldQuantity,
       page: query.page,
       limit: query.limit,
       items: rows.map((row, index) => ({

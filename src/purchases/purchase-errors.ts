@@ -12,10 +12,15 @@ const BLOCK_MESSAGES: Record<PurchaseBlock, string> = {
   INSUFFICIENT_STOCK: 'Fewer units are left than you asked for',
 };
 
+/** What a client needs to act on each refusal: when to come back, or how many units it can still ask for. */
+function blockDetails(block: PurchaseBlock, sale: StoredSale): object | undefined {
+  if (block === 'INSUFFICIENT_STOCK') return { remainingQuantity: sale.remainingQuantity };
+  if (block === 'SALE_NOT_STARTED') return { startTime: sale.startTime.toISOString() };
+  return undefined;
+}
+
 export function blockedPurchase(block: PurchaseBlock, sale: StoredSale): ApiError {
-  const details =
-    block === 'INSUFFICIENT_STOCK' ? { remainingQuantity: sale.remainingQuantity } : undefined;
-  return conflict(ErrorCode[block], BLOCK_MESSAGES[block], details);
+  return conflict(ErrorCode[block], BLOCK_MESSAGES[block], blockDetails(block, sale));
 }
 
 export const alreadyPurchased = (purchase: PurchaseDto | { inProgress: true }) =>

@@ -1,14 +1,25 @@
-import { Body, Controller, Get, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { Roles } from '../common/decorators/roles.decorator';
-import { ApiErrors } from '../common/errors/api-error-responses.decorator';
+import { PaginationQueryDto, type Page } from '../common/dto/pagination-query.dto';
+import {
+  ApiErrors,
+  BODY_ERRORS,
+  DATABASE_ERRORS,
+} from '../common/errors/api-error-responses.decorator';
 import { ErrorCode } from '../common/errors/error-codes';
 import { ParseObjectIdPipe } from '../common/pipes/parse-object-id.pipe';
 import { ThrottleScope } from '../common/throttling/throttle-scope.decorator';
 import { CreatePurchaseDto } from './dto/create-purchase.dto';
-import { MyPurchaseDto, PurchaseDto } from './dto/purchase.dto';
+import { MyPurchaseDto, MyPurchasePageDto, PurchaseDto } from './dto/purchase.dto';
 import { PurchasesService } from './purchases.service';
 
 @ApiTags('purchases')
@@ -21,6 +32,7 @@ export class PurchasesController {
   @Roles('user')
   @ThrottleScope('purchase')
   @Post('sales/:id/purchase')
+  @ApiOperation({ summary: 'Buy in a sale (at most once per buyer)' })
   @ApiCreatedResponse({ type: PurchaseDto, description: 'Durable and counted' })
   @ApiErrors(
     [400, ErrorCode.VALIDATION_FAILED],
@@ -36,6 +48,8 @@ export class PurchasesController {
     [409, ErrorCode.ALREADY_PURCHASED],
     [429, ErrorCode.TOO_MANY_REQUESTS],
     [503, ErrorCode.PURCHASE_NOT_COMPLETED],
+    ...BODY_ERRORS,
+    ...DATABASE_ERRORS,
   )
   purchase(
     @CurrentUser() user: AuthenticatedUser,
@@ -46,9 +60,18 @@ export class PurchasesController {
   }
 
   @Get('purchases/me')
-  @ApiOkResponse({ type: [MyPurchaseDto], description: 'Newest first' })
-  @ApiErrors([401, ErrorCode.UNAUTHORIZED], [429, ErrorCode.TOO_MANY_REQUESTS])
-  mine(@CurrentUser() user: AuthenticatedUser): Promise<MyPurchaseDto[]> {
-    return this.purchases.myPurchases(user.id);
+  @ApiOperation({ summary: "The caller's purchases, newest first, one page at a time" })
+  @ApiOkResponse({ type: MyPurchasePageDto })
+  @ApiErrors(
+    [400, ErrorCode.VALIDATION_FAILED],
+    [401, ErrorCode.UNAUTHORIZED],
+    [429, ErrorCode.TOO_MANY_REQUESTS],
+    ...DATABASE_ERRORS,
+  )
+  mine(
+    @CurrentUser() user: AuthenticatedUser,
+    @Query() query: PaginationQueryDto,
+  ): Promise<Page<MyPurchaseDto>> {
+    return this.purchases.myPurchases(user.id, query);
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Types, type ClientSession } from 'mongoose';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
+import type { Page, PaginationQueryDto } from '../common/dto/pagination-query.dto';
 import { ApiError, notFound } from '../common/errors/api-error';
 import { ErrorCode } from '../common/errors/error-codes';
 import { isDuplicateKeyError } from '../common/errors/mongo-errors';
@@ -19,7 +20,7 @@ import {
 import { PurchaseRecordsService, type NewPurchase } from './purchase-records.service';
 import type { StoredPurchase } from './schemas/purchase.schema';
 
-const MY_PURCHASES_LIMIT = 100;
+const MY_PURCHASES_LIMIT = 1_000;
 /** A take refused only by the clock guard is retried a few times, not forever. */
 const MAX_TAKE_ATTEMPTS = 3;
 
@@ -73,16 +74,26 @@ export class PurchasesService {
     }
   }
 
-  async myPurchases(userId: string): Promise<MyPurchaseDto[]> {
+  /**
+   * Paged like every other list. A buyer has at most one purchase per sale, so the list is read whole
+   * (newest first, up to MY_PURCHASES_LIMIT) and paged here; paging in the database needs a skip and a
+   * count in PurchaseRecordsService.
+   */
+  async myPurchases(userId: string, query: PaginationQueryDto): Promise<Page<MyPurchaseDto>> {
     const purchases = await this.records.listConfirmedForUser(
       new Types.ObjectId(userId),
       MY_PURCHASES_LIMIT,
     );
-    return purchases.map((purchase) => ({
-      ...toPurchaseDto(purchase),
-      saleName: purchase.saleName,
-      productName: purchase.productName,
-    }));
+    return {
+      items: purchases.slice(query.skip, query.skip + query.limit).map((purchase) => ({
+        ...toPurchaseDto(purchase),
+        saleName: purchase.saleName,
+        productName: purchase.productName,
+      })),
+      total: purchases.length,
+      page: query.page,
+      limit: query.limit,
+    };
   }
 
   /**

@@ -21,5 +21,6 @@ export function toSaleDto(sale: StoredSale, now: Date): SaleDto {
     maxPerUser: sale.maxPerUser,
     status: effectiveStatus(sale, now),
     activatedAt: sale.activatedAt ?? null,
+    createdAt: sale.createdAt,
   };
 }

@@ -12,6 +12,7 @@ export interface SaleBody {
   maxPerUser: number;
   status: string;
   activatedAt: string | null;
+  createdAt: string;
 }
 
 export async function createProduct(

@@ -15,8 +15,14 @@ export class LeaderboardDto {
   @ApiProperty({ example: '665f1c2e9b1e8a3f4c0d9876' })
   saleId: string;
 
-  @ApiProperty({ example: 100, description: 'Number of buyers' })
+  @ApiProperty({ example: 100, description: 'Number of buyers (leaderboard rows over all pages)' })
   total: number;
+
+  @ApiProperty({
+    example: 130,
+    description: 'Units sold in the sale (its soldQuantity); buyers may take several units each',
+  })
+  unitsSold: number;
 
   @ApiProperty({ example: 1 })
   page: number;

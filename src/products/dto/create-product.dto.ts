@@ -14,7 +14,10 @@ export class CreateProductDto {
   description?: string;
 
   @ApiProperty({ example: 129.99, minimum: 0, description: 'At most 2 decimals' })
-  @IsNumber({ maxDecimalPlaces: 2, allowNaN: false, allowInfinity: false })
+  @IsNumber(
+    { maxDecimalPlaces: 2, allowNaN: false, allowInfinity: false },
+    { message: '$property must be a number with at most 2 decimals' },
+  )
   @Min(0)
   @Max(1_000_000_000)
   price: number;

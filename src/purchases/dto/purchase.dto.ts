@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { PageDto } from '../../common/dto/page.dto';
 
 export class PurchaseDto {
   @ApiProperty({ example: '665f1c2e9b1e8a3f4c0d5555' })
@@ -24,3 +25,5 @@ export class MyPurchaseDto extends PurchaseDto {
   @ApiProperty({ example: 'Limited sneakers' })
   productName: string;
 }
+
+export class MyPurchasePageDto extends PageDto(MyPurchaseDto, 'MyPurchasePageDto') {}

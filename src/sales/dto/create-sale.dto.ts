@@ -27,6 +27,23 @@ class IsAfterStartTime implements ValidatorConstraintInterface {
   }
 }
 
+/** A per-buyer cap above the whole stock can never be reached: almost always a typo. */
+@ValidatorConstraint({ name: 'isAtMostTotalQuantity' })
+class IsAtMostTotalQuantity implements ValidatorConstraintInterface {
+  validate(maxPerUser: unknown, args: ValidationArguments): boolean {
+    const { totalQuantity } = args.object as CreateSaleDto;
+    return (
+      typeof maxPerUser !== 'number' ||
+      typeof totalQuantity !== 'number' ||
+      maxPerUser <= totalQuantity
+    );
+  }
+
+  defaultMessage(): string {
+    return 'maxPerUser must not exceed totalQuantity';
+  }
+}
+
 export class CreateSaleDto {
   @ApiProperty({ example: '665f1c2e9b1e8a3f4c0d1234' })
   @IsMongoId()
@@ -59,10 +76,16 @@ export class CreateSaleDto {
   @Max(10_000_000)
   totalQuantity: number;
 
-  @ApiPropertyOptional({ example: 1, minimum: 1, default: 1 })
+  @ApiPropertyOptional({
+    example: 1,
+    minimum: 1,
+    default: 1,
+    description: 'At most totalQuantity',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(10_000)
+  @Validate(IsAtMostTotalQuantity)
   maxPerUser?: number;
 }

@@ -52,6 +52,9 @@ export class SaleDto {
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   activatedAt: Date | null;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  createdAt: Date;
 }
 
 export class SalePageDto extends PageDto(SaleDto, 'SalePageDto') {}

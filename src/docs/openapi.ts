@@ -1,0 +1,58 @@
+import { ConfigService } from '@nestjs/config';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import type { EnvironmentVariables } from '../config/env.validation';
+
+const DOWNLOAD_NAME = 'flash-sale-openapi.json';
+
+export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Flash-sale API')
+    .setDescription(
+      'Sells exactly the stock, at most once per buyer, in first-come order. Every error is ' +
+        '`{statusCode, code, message, details?}`; switch on `code`.',
+    )
+    .setVersion('1.0')
+    // package.json says UNLICENSED: proprietary, no rights granted (npm defines the term at this URL).
+    .setLicense('UNLICENSED', 'https://docs.npmjs.com/cli/v10/configuring-npm/package-json#license')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    // Every route needs the token unless @Public() says `security: []` on it.
+    .addSecurityRequirements('bearer')
+    .build();
+  return SwaggerModule.createDocument(app, config);
+}
+
+/**
+ * The base URL a client should call: PUBLIC_URL when the service sits behind a proxy or another host
+ * name, else the origin the document was fetched from. An empty `servers` makes Postman-style importers
+ * use `/` as the base URL, which calls nothing.
+ */
+export function withServer(document: OpenAPIObject, url: string): OpenAPIObject {
+  return { ...document, servers: [{ url: url.replace(/\/+$/, '') }] };
+}
+
+export function requestOrigin(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}`;
+}
+
+/** Swagger UI at /api-docs (JSON at /api-docs-json) and the same document as a download at /api-doc. */
+export function setupOpenApi(app: NestFastifyApplication): void {
+  const document = buildOpenApiDocument(app);
+  const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
+  const publicUrl = config.get('PUBLIC_URL', { infer: true });
+  const serverFor = (request: FastifyRequest) =>
+    withServer(document, publicUrl ?? requestOrigin(request));
+  SwaggerModule.setup('api-docs', app, document, {
+    patchDocumentOnRequest: (request) => serverFor(request as FastifyRequest),
+  });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .get('/api-doc', (request, reply) => {
+      void reply
+        .header('Content-Disposition', `attachment; filename="${DOWNLOAD_NAME}"`)
+        .type('application/json')
+        .send(JSON.stringify(serverFor(request), null, 2));
+    });
+}
