@@ -38,7 +38,9 @@ export function controlBackgroundWork(app: NestFastifyApplication): BackgroundWo
   jest
     .spyOn(reconciler, 'reconcile')
     .mockImplementation((now) =>
-      held ? Promise.resolve({ abandoned: 0, repaired: 0, deferred: 0 }) : track(reconcile(now)),
+      held
+        ? Promise.resolve({ abandoned: 0, recounted: 0, verified: 0, deferred: 0 })
+        : track(reconcile(now)),
     );
 
   return {
