@@ -195,7 +195,11 @@ describe('PurchasesService', () => {
       const sale = buildSale({ lastAcceptedAt: later, acceptedSeq: 4 });
       const { service, records, stock } = setup(sale);
       // The database refuses a take stamped before `later` (the clock guard).
-      const take = stock.takeUnits.getMockImplementation()!;
+      const take = stock.takeUnits.getMockImplementation() as (
+        id: unknown,
+        q: number,
+        now: Date,
+      ) => Promise<StoredSale | null>;
       stock.takeUnits.mockImplementation((id: unknown, q: number, now: Date) =>
         now < later ? Promise.resolve(null) : take(id, q, now),
       );
