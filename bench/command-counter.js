@@ -1,7 +1,8 @@
 // Preloaded (`node -r`) into the benchmarked server only: counts the MongoDB driver's commands by name and
 // collection through command monitoring, and writes the running totals to BENCH_COMMANDS_FILE, so the
 // benchmark can report database commands per request: a figure no noisy machine can blur.
-const { MongoClient } = require('mongodb');
+// The driver mongoose uses (it may have its own copy under node_modules/mongoose).
+const { MongoClient } = require('mongoose').mongo;
 const { writeFileSync } = require('node:fs');
 
 const counts = {};
