@@ -150,7 +150,8 @@ export class LedgerLab {
     return balance;
   }
 
-  async cleanUp(saleId: Types.ObjectId) {
+  async cleanUp(saleId: Types.ObjectId, il: Interleaver) {
+    await il.abandon();
     this.steps.install(null);
     await this.purchases.deleteMany({ saleId }).exec();
     await this.sales.deleteOne({ _id: saleId }).exec();
