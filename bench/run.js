@@ -132,7 +132,8 @@ async function seed(db, users) {
     status: 'active',
     activatedAt: new Date(now - 60_000),
     acceptedSeq: 0,
-    needsReconcile: false,
+    lastAcceptedAt: null,
+    auditDue: false,
     createdAt: new Date(),
     updatedAt: new Date(),
     ...fields,
@@ -225,6 +226,49 @@ async function stormInvariants(base, saleId, accepted) {
   };
 }
 
+/** The server's running command totals (bench/command-counter.js writes them every 100 ms). */
+async function commandCounts(file) {
+  await sleep(250);
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+}
+
+/**
+ * Commands issued while a scenario ran. The scheduler's sweeps and the reconciler's recount (`update sales`)
+ * and the driver's own monitoring (`hello`, `ping`, `endSessions`) do not come from requests: left out.
+ */
+const BACKGROUND = new Set([
+  'update sales',
+  'hello',
+  'ping',
+  'endSessions',
+  'isMaster',
+  'ismaster',
+]);
+function commandsDelta(before, after) {
+  const delta = {};
+  for (const [key, count] of Object.entries(after)) {
+    const n = count - (before[key] ?? 0);
+    if (n > 0 && !BACKGROUND.has(key)) delta[key] = n;
+  }
+  return delta;
+}
+
+function commandTable(rows) {
+  const lines = rows
+    .filter((row) => row.commands)
+    .map((row) => {
+      const requests = Object.values(row.statusCodes).reduce((sum, n) => sum + n, 0);
+      const total = Object.values(row.commands).reduce((sum, n) => sum + n, 0);
+      const accepted = row.statusCodes['201'] ?? 0;
+      const perAccepted = accepted ? `, ${(total / accepted).toFixed(2)} per 201` : '';
+      const breakdown = Object.entries(row.commands)
+        .map(([key, n]) => `${key}:${n}`)
+        .join(' ');
+      return `  ${row.name.padEnd(3)} ${String(total).padStart(7)} commands for ${requests} requests = ${(total / Math.max(1, requests)).toFixed(4)} per request${perAccepted}  (${breakdown || 'none'})`;
+    });
+  return ['Database commands from requests (driver command monitoring):', ...lines].join('\n');
+}
+
 /** Live heap (MB) after each full (mark-compact) GC the server logged. */
 function liveHeapAfterFullGcs(logFile) {
   const text = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
@@ -280,12 +324,15 @@ async function main() {
     profileArgs.push(...(process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean));
     // --trace-gc tells live heap (after each full GC) apart from the headroom V8 keeps between GCs.
     profileArgs.push('--trace-gc');
+    const commandsFile = join(tmpdir(), `bench-${process.pid}-commands.json`);
     const server = startProcess(
       0,
       [
         ...profileArgs,
         '-r',
         join(ROOT, 'test', 'support', 'standin-workarounds.js'),
+        '-r',
+        join(__dirname, 'command-counter.js'),
         join(ROOT, 'dist', 'main.js'),
       ],
       {
@@ -293,6 +340,7 @@ async function main() {
         PORT: String(serverPort),
         MONGO_URI: uri,
         TEST_DB_ENGINE: database.engine,
+        BENCH_COMMANDS_FILE: commandsFile,
         JWT_SECRET: SECRET,
         THROTTLE_LIMIT: '1000000000',
         THROTTLE_PURCHASE_LIMIT: '1000000000',
@@ -346,11 +394,15 @@ async function main() {
     const results = [];
     const run = async (name, description, scenario) => {
       if (!selected(name)) return undefined;
+      const before = await commandCounts(commandsFile);
+      const loaded = await load(name, scenario);
+      const commands = commandsDelta(before, await commandCounts(commandsFile));
       const result = {
         name,
         description,
-        ...(await load(name, scenario)),
+        ...loaded,
         rssAfterMegabytes: rssMegabytes(server.pid),
+        ...(scenario.url === base ? { commands } : {}),
       };
       results.push(result);
       console.log(
@@ -432,6 +484,7 @@ async function main() {
       storm: s ? { accepted, acceptedPerSecond: s.acceptedPerSecond, ...invariants } : undefined,
     };
     console.log(`\n${table(results, baselineRate)}\n`);
+    console.log(`${commandTable(results)}\n`);
     console.log(`Ratios are against the mean of B and B2: ${baselineRate.toFixed(0)} req/s`);
     console.log(`Engine and transactions: ${health.engine}`);
     console.log(

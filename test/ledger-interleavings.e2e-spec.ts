@@ -1,18 +1,7 @@
-import { getModelToken } from '@nestjs/mongoose';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { SchedulerRegistry } from '@nestjs/schedule';
-import { Types, type Model } from 'mongoose';
-import type { AuthenticatedUser } from '../src/auth/authenticated-user';
-import { ApiError } from '../src/common/errors/api-error';
-import { DatabaseSteps } from '../src/database/database-steps';
-import { PurchaseReconciler } from '../src/purchases/purchase-reconciler';
-import { PurchasesService } from '../src/purchases/purchases.service';
-import type { Purchase } from '../src/purchases/schemas/purchase.schema';
-import { SaleSnapshotCache } from '../src/sales/sale-snapshot.cache';
-import type { Sale } from '../src/sales/schemas/sale.schema';
+import type { Config } from '@jest/types';
 import { Interleaver, type Parked } from './support/interleaver';
+import { buyer, farFuture, LedgerLab } from './support/ledger-lab';
 import { ScheduleExplorer, type Dependent } from './support/schedule-explorer';
-import { createTestApp, uniqueDatabaseName } from './support/test-app';
 
 /**
  * The ledger's promise under staged interleavings of the real service code on the real database:
@@ -20,190 +9,135 @@ import { createTestApp, uniqueDatabaseName } from './support/test-app';
  * Without transactions (the compensation algorithm, which is the one with steps to interleave); on a
  * replica set the transaction's snapshot isolation is the database's own guarantee.
  */
+const REAL_TIMERS: Config.FakeableAPI[] = [
+  'hrtime',
+  'nextTick',
+  'performance',
+  'queueMicrotask',
+  'requestAnimationFrame',
+  'cancelAnimationFrame',
+  'requestIdleCallback',
+  'cancelIdleCallback',
+  'setImmediate',
+  'clearImmediate',
+  'setInterval',
+  'clearInterval',
+  'setTimeout',
+  'clearTimeout',
+];
+
 describe('the purchase ledger under staged interleavings (e2e)', () => {
-  let app: NestFastifyApplication;
-  let sales: Model<Sale>;
-  let purchases: Model<Purchase>;
-  let steps: DatabaseSteps;
-  let service: PurchasesService;
-  let reconciler: PurchaseReconciler;
-  const farFuture = () => new Date(Date.now() + 3_600_000); // every pending record counts as stale
-  const buyer = (name: string): AuthenticatedUser => ({
-    id: new Types.ObjectId().toHexString(),
-    username: name,
-    role: 'user',
-    tokenExpiresAt: Date.now() + 3_600_000,
-  });
+  // Several labs (an app on its own database each) explore orderings side by side.
+  const LANES = 3;
+  const lanes: LedgerLab[] = [];
+  let lab: LedgerLab;
 
   beforeAll(async () => {
-    app = await createTestApp(uniqueDatabaseName(), {
-      MONGO_TRANSACTIONS: 'off',
-      RECONCILE_INTERVAL_MS: '3600000', // the tests run every reconciler tick themselves
-      SALE_CACHE_TTL_MS: '10000', // snapshots are read before the actors reach their first step
-    });
-    void app.get(SchedulerRegistry).getCronJob('sale-status').stop();
-    sales = app.get(getModelToken('Sale'));
-    purchases = app.get(getModelToken('Purchase'));
-    steps = app.get(DatabaseSteps);
-    service = app.get(PurchasesService);
-    reconciler = app.get(PurchaseReconciler);
+    for (let i = 0; i < LANES; i += 1) lanes.push(await LedgerLab.open());
+    lab = lanes[0];
+    // The wall clock moves only when a test says so (timers stay real): an actor held with a stale
+    // `now` must be staged the same way on every replay, not depend on which millisecond it ran in.
+    jest.useFakeTimers({ doNotFake: REAL_TIMERS, now: Date.now() });
   });
   afterAll(async () => {
-    steps.install(null);
-    await app.close();
+    jest.useRealTimers();
+    await Promise.all(lanes.map((lane) => lane.close()));
   });
-
-  async function openSale(totalQuantity: number): Promise<Types.ObjectId> {
-    const [sale] = await sales.insertMany([
-      {
-        name: 'Interleaved',
-        productId: new Types.ObjectId(),
-        product: { name: 'Thing', priceCents: 100 },
-        startTime: new Date(Date.now() - 60_000),
-        totalQuantity,
-        remainingQuantity: totalQuantity,
-        maxPerUser: 5,
-        status: 'active',
-      },
-    ]);
-    await app.get(SaleSnapshotCache).get(sale._id.toHexString());
-    return sale._id;
-  }
-
-  async function ledger(saleId: Types.ObjectId) {
-    const sale = (await sales.findById(saleId).lean().exec())!;
-    const records = await purchases.find({ saleId }).lean().exec();
-    const confirmed = records.filter((r) => r.state === 'confirmed');
-    const units = confirmed.reduce((sum, r) => sum + r.quantity, 0);
-    return { sale, records, confirmed, units };
-  }
-
-  /**
-   * At every moment: no unit can be sold twice. Units held by an attempt that took them and may still
-   * confirm count as sold, so `remaining + confirmed + held <= total`.
-   */
-  async function expectNoUnitSellableTwice(
-    saleId: Types.ObjectId,
-    il: Interleaver,
-    quantities: Record<string, number>,
-    users: Record<string, AuthenticatedUser>,
-  ) {
-    const { sale, records, units } = await ledger(saleId);
-    const pendingUsers = new Set(
-      records.filter((r) => r.state === 'pending').map((r) => String(r.userId)),
-    );
-    let held = 0;
-    for (const [actor, user] of Object.entries(users)) {
-      const took = (il.completed.get(actor) ?? []).some(
-        ([step, result]) => step.startsWith('sales.take') && result !== null,
-      );
-      if (took && pendingUsers.has(user.id)) held += quantities[actor];
-    }
-    expect(sale.remainingQuantity).toBeGreaterThanOrEqual(0);
-    expect(sale.remainingQuantity + units + held).toBeLessThanOrEqual(sale.totalQuantity);
-  }
-
-  /** At the next quiet moment (crashed attempts abandoned, reconciler run): the ledger balances. */
-  async function expectBalancedWhenQuiet(
-    saleId: Types.ObjectId,
-    il: Interleaver,
-    users: Record<string, AuthenticatedUser>,
-  ) {
-    await reconciler.reconcile(farFuture());
-    const balance = await ledger(saleId);
-    const { sale, records, confirmed, units } = balance;
-    expect(records.filter((r) => r.state !== 'confirmed')).toEqual([]);
-    expect(sale.remainingQuantity).toBeGreaterThanOrEqual(0);
-    expect(sale.soldQuantity).toBe(units);
-    expect(sale.totalQuantity - sale.remainingQuantity).toBe(units);
-    expect(new Set(confirmed.map((r) => String(r.userId))).size).toBe(confirmed.length);
-    // The line: places are distinct and the clock never runs backwards along them.
-    const line = [...confirmed].sort((a, b) => a.seq! - b.seq!);
-    expect(new Set(line.map((r) => r.seq)).size).toBe(line.length);
-    for (let i = 1; i < line.length; i += 1) {
-      expect(line[i].purchasedAt!.getTime()).toBeGreaterThanOrEqual(
-        line[i - 1].purchasedAt!.getTime(),
-      );
-    }
-    // What each buyer was told is what the ledger says.
-    for (const [actor, user] of Object.entries(users)) {
-      const outcome = il.settled.get(actor);
-      const mine = confirmed.find((r) => String(r.userId) === user.id);
-      if (outcome?.ok) {
-        expect(String(mine?._id)).toBe((outcome.value as { id: string }).id);
-      } else if (outcome && outcome.error instanceof ApiError) {
-        const code = outcome.error.body.code;
-        if (code === 'PURCHASE_NOT_COMPLETED' || outcome.error.body.statusCode === 409) {
-          expect(mine).toBeUndefined();
-        }
-      } else if (outcome) {
-        throw outcome.error; // anything but an API error would be a 500
-      }
-    }
-    return balance;
-  }
-
-  async function cleanUp(saleId: Types.ObjectId) {
-    steps.install(null);
-    await purchases.deleteMany({ saleId }).exec();
-    await sales.deleteOne({ _id: saleId }).exec();
-  }
 
   describe('the findings of issue 7, staged exactly', () => {
     it('finding 1: a give-back racing the recount of a flagged sale never counts units twice', async () => {
-      const saleId = await openSale(10);
+      const saleId = await lab.openSale(10);
       const il = new Interleaver();
-      steps.install(il);
+      lab.steps.install(il);
       const users = { X: buyer('x'), Y: buyer('y') };
       // Y reserves and dies: its stale record makes the reconciler recount the sale.
-      await il.start('Y', () => service.purchase(users.Y, saleId.toHexString(), 1));
+      await il.start('Y', () => lab.service.purchase(users.Y, saleId.toHexString(), 1));
       await il.advance('Y');
       il.crash('Y');
       // X takes 2 units, its confirm fails, it deletes its own record... and is held there.
       il.inject({ actor: 'X', step: 'purchases.confirm', phase: 'before' });
-      await il.start('X', () => service.purchase(users.X, saleId.toHexString(), 2));
+      await il.start('X', () => lab.service.purchase(users.X, saleId.toHexString(), 2));
       while (il.completed.get('X')!.every(([step]) => step !== 'purchases.deletePending')) {
         await il.advance('X');
       }
       // A whole reconciler tick runs meanwhile, then X goes on.
-      await il.start('R', () => reconciler.reconcile(farFuture()));
+      await il.start('R', () => lab.reconciler.reconcile(farFuture()));
       await il.runToEnd('R');
       await il.runToEnd('X');
-      await expectNoUnitSellableTwice(saleId, il, { X: 2, Y: 1 }, users);
-      const { sale } = await expectBalancedWhenQuiet(saleId, il, users);
+      await lab.expectNoUnitSellableTwice(saleId, il, { X: 2, Y: 1 }, users);
+      const { sale } = await lab.expectBalancedWhenQuiet(saleId, il, users);
       expect(sale).toMatchObject({ remainingQuantity: 10, soldQuantity: 0 });
-      await cleanUp(saleId);
+      await lab.cleanUp(saleId, il);
     });
 
     it('finding 2: an attempt that stalls past the pending timeout loses no units for good', async () => {
-      const saleId = await openSale(10);
+      const saleId = await lab.openSale(10);
       const il = new Interleaver();
-      steps.install(il);
+      lab.steps.install(il);
       const users = { X: buyer('x') };
-      await il.start('X', () => service.purchase(users.X, saleId.toHexString(), 2));
+      await il.start('X', () => lab.service.purchase(users.X, saleId.toHexString(), 2));
       await il.advance('X'); // reserved; now it stalls in front of its take
-      await il.start('R', () => reconciler.reconcile(farFuture()));
+      await il.start('R', () => lab.reconciler.reconcile(farFuture()));
       await il.runToEnd('R'); // judges X abandoned, deletes its record, recounts
       await il.runToEnd('X'); // X wakes up: takes, its confirm matches nothing
       expect(il.settled.get('X')).toMatchObject({ ok: false });
-      const { sale } = await expectBalancedWhenQuiet(saleId, il, users);
+      const { sale } = await lab.expectBalancedWhenQuiet(saleId, il, users);
       expect(sale).toMatchObject({ remainingQuantity: 10, soldQuantity: 0 });
-      await cleanUp(saleId);
+      await lab.cleanUp(saleId, il);
     });
 
     it('finding 2b: a delete applied whose reply is lost loses no units for good', async () => {
-      const saleId = await openSale(10);
+      const saleId = await lab.openSale(10);
       const il = new Interleaver();
-      steps.install(il);
+      lab.steps.install(il);
       const users = { X: buyer('x') };
       il.inject({ actor: 'X', step: 'purchases.confirm', phase: 'before' });
       il.inject({ actor: 'X', step: 'purchases.deletePending', phase: 'after' });
-      await il.start('X', () => service.purchase(users.X, saleId.toHexString(), 2));
+      await il.start('X', () => lab.service.purchase(users.X, saleId.toHexString(), 2));
       await il.runToEnd('X');
       expect(il.settled.get('X')).toMatchObject({ ok: false });
-      const { sale } = await expectBalancedWhenQuiet(saleId, il, users);
+      const { sale } = await lab.expectBalancedWhenQuiet(saleId, il, users);
       expect(sale).toMatchObject({ remainingQuantity: 10, soldQuantity: 0 });
-      await cleanUp(saleId);
+      await lab.cleanUp(saleId, il);
+    });
+  });
+
+  describe('the scheduler between the steps of others', () => {
+    it("ends the sale between an attempt's take and its confirm: the purchase stands", async () => {
+      const saleId = await lab.openSale(5);
+      const il = new Interleaver();
+      lab.steps.install(il);
+      const users = { X: buyer('x') };
+      await il.start('X', () => lab.service.purchase(users.X, saleId.toHexString(), 1));
+      await il.advance('X'); // reserved
+      await il.advance('X'); // took; now held in front of its confirm
+      await lab.sales.updateOne({ _id: saleId }, { $set: { endTime: new Date() } }).exec();
+      await il.start('S', () => lab.lifecycle.advance(new Date(Date.now() + 1)));
+      await il.runToEnd('S');
+      expect((await lab.ledger(saleId)).sale.status).toBe('ended');
+      await il.runToEnd('X');
+      expect(il.settled.get('X')).toMatchObject({ ok: true });
+      const { sale } = await lab.expectBalancedWhenQuiet(saleId, il, users);
+      expect(sale).toMatchObject({ soldQuantity: 1, remainingQuantity: 4, status: 'ended' });
+      await lab.cleanUp(saleId, il);
+    });
+
+    it("a status sweep between the audit's read and its recount makes the recount wait a tick", async () => {
+      const saleId = await lab.openSale(1);
+      const il = new Interleaver();
+      lab.steps.install(il);
+      const users = { X: buyer('x') };
+      await il.start('X', () => lab.service.purchase(users.X, saleId.toHexString(), 1));
+      await il.runToEnd('X'); // bought the last unit: remaining 0, still stored 'active', audit due
+      await il.start('R', () => lab.reconciler.reconcile(new Date()));
+      while (il.waiting()[0]?.step !== 'sales.recount') await il.advance('R');
+      await il.start('S', () => lab.lifecycle.advance(new Date()));
+      await il.runToEnd('S'); // marks it sold out under the audit's feet
+      await il.runToEnd('R');
+      expect(il.settled.get('R')).toMatchObject({ ok: true, value: { deferred: 1 } });
+      const { sale } = await lab.expectBalancedWhenQuiet(saleId, il, users);
+      expect(sale).toMatchObject({ soldQuantity: 1, status: 'sold_out', auditDue: false });
+      await lab.cleanUp(saleId, il);
     });
   });
 
@@ -244,7 +178,9 @@ describe('the purchase ledger under staged interleavings (e2e)', () => {
       const hits = (writes: string[], cells: string[]) => writes.some((w) => cells.includes(w));
       return hits(x.writes, [...y.reads, ...y.writes]) || hits(y.writes, x.reads);
     };
-    const writes = (p: Parked) => footprint(p).writes.length > 0;
+    // Only a write to the sale or a confirm can raise `remaining + confirmed + held`: check after those.
+    const mayOversell = (p: Parked) =>
+      p.step === 'purchases.confirm' || footprint(p).writes.includes('sale');
 
     interface Plan {
       stock: number;
@@ -253,16 +189,16 @@ describe('the purchase ledger under staged interleavings (e2e)', () => {
     }
 
     /** One run of a plan along the explorer's next ordering; false when the run repeated an earlier one. */
-    async function runOnce(plan: Plan, explorer: ScheduleExplorer): Promise<boolean> {
-      const saleId = await openSale(plan.stock);
+    async function runOnce(lab: LedgerLab, plan: Plan, explorer: ScheduleExplorer) {
+      const saleId = await lab.openSale(plan.stock);
       const il = new Interleaver();
-      steps.install(il);
+      lab.steps.install(il);
       const users = { A: buyer('a'), B: buyer('b') };
       const quantities = { A: 1, B: 1 };
       const moves: Record<string, number> = { A: 0, B: 0, R: 0 };
-      await il.start('A', () => service.purchase(users.A, saleId.toHexString(), 1));
-      await il.start('B', () => service.purchase(users.B, saleId.toHexString(), 1));
-      await il.start('R', () => reconciler.reconcile(plan.eager ? farFuture() : new Date()));
+      await il.start('A', () => lab.service.purchase(users.A, saleId.toHexString(), 1));
+      await il.start('B', () => lab.service.purchase(users.B, saleId.toHexString(), 1));
+      await il.start('R', () => lab.reconciler.reconcile(plan.eager ? farFuture() : new Date()));
       let complete = true;
       for (;;) {
         if (plan.crash && moves[plan.crash.actor] === plan.crash.afterSteps)
@@ -280,20 +216,26 @@ describe('the purchase ledger under staged interleavings (e2e)', () => {
           break;
         }
         await il.advance(choice.actor);
+        jest.setSystemTime(Date.now() + 1); // each step in its own millisecond
         moves[choice.actor] += 1;
-        if (writes(choice)) await expectNoUnitSellableTwice(saleId, il, quantities, users);
+        if (mayOversell(choice)) await lab.expectNoUnitSellableTwice(saleId, il, quantities, users);
       }
-      if (complete) await expectBalancedWhenQuiet(saleId, il, users);
-      await cleanUp(saleId);
+      if (complete) await lab.expectBalancedWhenQuiet(saleId, il, users);
+      await lab.cleanUp(saleId, il);
       return complete;
     }
 
-    async function explore(plan: Plan, dependency: Dependent | null = dependent) {
-      const explorer = new ScheduleExplorer(dependency);
+    async function explore(lab: LedgerLab, label: string, plan: Plan) {
+      const explorer = new ScheduleExplorer(dependent);
       let complete = 0;
-      do {
-        if (await runOnce(plan, explorer)) complete += 1;
-      } while (explorer.nextRun());
+      try {
+        do {
+          if (await runOnce(lab, plan, explorer)) complete += 1;
+        } while (explorer.nextRun());
+      } catch (error) {
+        (error as Error).message = `${label}: ${(error as Error).message}`;
+        throw error;
+      }
       return { runs: explorer.runs, complete };
     }
 
@@ -318,20 +260,25 @@ describe('the purchase ledger under staged interleavings (e2e)', () => {
     }
 
     it(`holds the ledger in each of ${plans.length} plans`, async () => {
-      let runs = 0;
       const only = new RegExp(process.env.INTERLEAVING_PLANS ?? '');
-      for (const [label, plan] of plans.filter(([label]) => only.test(label))) {
-        try {
-          const t0 = Date.now();
-          const r = await explore(plan);
-          runs += r.runs;
-          if (process.env.DEBUG_PLANS) console.log(label, r, Date.now() - t0);
-        } catch (error) {
-          (error as Error).message = `${label}: ${(error as Error).message}`;
-          throw error;
-        }
-      }
-      console.log(`[interleavings] ${plans.length} plans, ${runs} orderings run`);
-    }, 600_000);
+      const queue = plans.filter(([label]) => only.test(label));
+      const tally = { plans: queue.length, runs: 0, complete: 0 };
+      const started = performance.now(); // the Date clock is staged here; performance is not
+      // Each lane takes the next plan until none is left.
+      await Promise.all(
+        lanes.map(async (lane) => {
+          for (let next = queue.shift(); next; next = queue.shift()) {
+            const result = await explore(lane, ...next);
+            tally.runs += result.runs;
+            tally.complete += result.complete;
+          }
+        }),
+      );
+      expect(tally.complete).toBeGreaterThan(0);
+      console.log(
+        `[interleavings] ${tally.plans} plans: ${tally.runs} orderings run (${tally.complete} to the ` +
+          `end, the rest cut short as equivalent to one already run) in ${Math.round(performance.now() - started)} ms`,
+      );
+    }, 900_000);
   });
 });

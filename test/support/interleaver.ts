@@ -16,10 +16,20 @@ export interface Fault {
   phase: StepPhase;
 }
 
+/** Thrown at every step an actor tries once its run is over, so it settles without touching the database. */
+export class RunOver extends Error {}
+
 /** What a dropped connection looks like to the app: the error filter maps it to a 503. */
 export class InjectedNetworkError extends Error {
   override readonly name = 'MongoNetworkError';
 }
+
+/**
+ * Which actor of which run the current async context belongs to. One storage for all runs: node keeps
+ * every AsyncLocalStorage ever enabled and visits each one on every async operation, so one per run
+ * would make thousands of runs slower and slower.
+ */
+const context = new AsyncLocalStorage<{ run: Interleaver; actor: string }>();
 
 /**
  * Stages interleavings of actors (purchase attempts, a reconciler tick, a scheduler sweep) that run the
@@ -28,11 +38,12 @@ export class InjectedNetworkError extends Error {
  * lets exactly that actor take exactly that step. Calls from outside any actor pass straight through.
  */
 export class Interleaver implements StepProbe {
-  private readonly context = new AsyncLocalStorage<string>();
   private readonly parked = new Map<string, { step: string; release: () => void }>();
   private readonly wakeups = new Map<string, () => void>();
   private readonly crashed = new Set<string>();
   private faults: Fault[] = [];
+  private over = false;
+  private readonly actors: Array<Promise<void>> = [];
   readonly settled = new Map<string, Settled>();
   /** Results of the steps each actor completed, in order: `[step, result]`. */
   readonly completed = new Map<string, Array<[string, unknown]>>();
@@ -45,9 +56,11 @@ export class Interleaver implements StepProbe {
   async start(actor: string, work: () => Promise<unknown>): Promise<void> {
     const moved = this.movement(actor);
     this.completed.set(actor, []);
-    void this.context.run(actor, work).then(
-      (value) => this.finish(actor, { ok: true, value }),
-      (error: unknown) => this.finish(actor, { ok: false, error }),
+    this.actors.push(
+      context.run({ run: this, actor }, work).then(
+        (value) => this.finish(actor, { ok: true, value }),
+        (error: unknown) => this.finish(actor, { ok: false, error }),
+      ),
     );
     await moved;
   }
@@ -75,13 +88,26 @@ export class Interleaver implements StepProbe {
     this.crashed.add(actor);
   }
 
+  /**
+   * Ends the run: every actor still waiting (crashed ones too) is let go into a failure at each step it
+   * tries, and settles without touching the database, so nothing of this run lingers into the next.
+   */
+  async abandon(): Promise<void> {
+    this.over = true;
+    for (const gate of this.parked.values()) gate.release();
+    this.parked.clear();
+    await Promise.all(this.actors);
+  }
+
   async runToEnd(actor: string): Promise<void> {
     while (this.parked.has(actor) && !this.crashed.has(actor)) await this.advance(actor);
   }
 
   async at(step: string, phase: StepPhase, result?: unknown): Promise<void> {
-    const actor = this.context.getStore();
-    if (actor === undefined) return;
+    const store = context.getStore();
+    if (store?.run !== this) return;
+    const { actor } = store;
+    if (this.over) throw new RunOver();
     if (phase === 'after') {
       this.completed.get(actor)!.push([step, result]);
       this.failIfInjected(actor, step, phase);
@@ -91,6 +117,7 @@ export class Interleaver implements StepProbe {
       this.parked.set(actor, { step, release });
       this.wake(actor);
     });
+    if (this.over) throw new RunOver();
     this.failIfInjected(actor, step, phase);
   }
 
