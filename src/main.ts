@@ -31,7 +31,7 @@ async function bootstrap(): Promise<void> {
   const port = config.get('PORT', { infer: true });
   await app.listen(port, '0.0.0.0');
   new Logger('Bootstrap').log(
-    `Listening on http://localhost:${port} (API /api, Swagger UI /api-docs, OpenAPI /api-doc)`,
+    `Listening on http://localhost:${port} (API /api, Swagger UI /api-docs, OpenAPI /api-doc, health /health)`,
   );
 }
 
