@@ -1,7 +1,24 @@
+import mongoose from 'mongoose';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../src/database/embedded-database';
 
 declare global {
   var __TEST_DATABASE__: EmbeddedDatabase | undefined;
+}
+
+/**
+ * What a MONGO_URI server is, asked rather than assumed: `npm run db` may have started the stand-in,
+ * whose gaps the specs and standin-workarounds.js key on TEST_DB_ENGINE=jongodb.
+ */
+async function probeEngine(uri: string): Promise<string> {
+  const connection = await mongoose
+    .createConnection(uri, { serverSelectionTimeoutMS: 5_000 })
+    .asPromise();
+  try {
+    const info = (await connection.db!.admin().command({ buildInfo: 1 })) as { version?: string };
+    return info.version?.includes('jongodb') ? 'jongodb' : 'external';
+  } finally {
+    await connection.close();
+  }
 }
 
 /**
@@ -11,7 +28,7 @@ declare global {
  */
 export default async function globalSetup(): Promise<void> {
   if (process.env.MONGO_URI) {
-    process.env.TEST_DB_ENGINE ??= 'external';
+    process.env.TEST_DB_ENGINE ??= await probeEngine(process.env.MONGO_URI);
   } else {
     const database = await startEmbeddedDatabase({
       log: (line) => console.log(`[test db] ${line}`),
