@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from '../src/database/embedded-database';
 import { startChildApp, stopChildApp, type ChildApp } from './support/child-app';
 import {
   cleanEnvironment,
@@ -9,8 +8,23 @@ import {
   freePort,
   isDatabaseProcess,
   ROOT,
+  waitUntil,
   watch,
+  type Watched,
 } from './support/processes';
+
+/** The stand-in on a fixed port, so that it can come back where the service expects it. */
+async function startStandIn(port: number): Promise<Watched> {
+  const binary = require.resolve('@jongodb/memory-server-bin-linux-x64-gnu/bin/jongodb');
+  const standIn = watch(binary, [`--port=${port}`, '--host=127.0.0.1'], ROOT, process.env);
+  await standIn.waitForOutput(/JONGODB_URI=/, 15_000);
+  return standIn;
+}
+
+async function stop(standIn: Watched) {
+  standIn.process.kill('SIGKILL');
+  await standIn.exited;
+}
 
 async function timed(url: string, init: RequestInit = {}) {
   const started = Date.now();
@@ -19,19 +33,19 @@ async function timed(url: string, init: RequestInit = {}) {
 }
 
 describe('a database outage under a running service (e2e, real processes)', () => {
-  let database: EmbeddedDatabase;
+  let port: number;
+  let database: Watched;
   let app: ChildApp;
 
   beforeAll(async () => {
     // A database of its own, so that stopping it disturbs no other spec.
-    database = await startEmbeddedDatabase();
-    const uri = new URL(database.uri);
-    uri.pathname = '/outage';
-    app = await startChildApp('outage', { MONGO_URI: uri.toString() });
+    port = await freePort();
+    database = await startStandIn(port);
+    app = await startChildApp('outage', { MONGO_URI: `mongodb://127.0.0.1:${port}/outage` });
   });
   afterAll(async () => {
     await stopChildApp(app, 'SIGKILL');
-    await database.stop();
+    await stop(database);
   });
 
   it('answers a fast 503 (even a cached-token /auth/me), reports degraded health and logs one line', async () => {
@@ -49,7 +63,7 @@ describe('a database outage under a running service (e2e, real processes)', () =
       timed(`${app.url}/api/auth/me`, { headers: { authorization: `Bearer ${accessToken}` } });
     expect((await me()).status).toBe(200); // the token is now verified and remembered
 
-    await database.stop();
+    await stop(database);
 
     const answers = [await me(), await timed(`${app.url}/api/products`), await me()];
     for (const answer of answers) {
@@ -67,6 +81,32 @@ describe('a database outage under a running service (e2e, real processes)', () =
       `[outage] 503 after ${answers.map((a) => a.ms).join(', ')} ms; health ${health.ms} ms`,
     );
   }, 30_000);
+
+  // Continues the scenario above: the database is down when this starts.
+  it('notices the database coming back, and logs the next outage once more', async () => {
+    database = await startStandIn(port);
+    const back = await waitUntil(
+      async () => (await fetch(`${app.url}/health`)).status === 200,
+      15_000,
+      '/health 200 again',
+    );
+    await waitUntil(
+      () => /The database is reachable again/.test(app.output.join('')),
+      15_000,
+      'the line',
+    );
+    expect((await timed(`${app.url}/api/products`)).status).toBe(200);
+
+    await stop(database);
+    expect((await timed(`${app.url}/api/products`)).status).toBe(503);
+    expect((await timed(`${app.url}/api/products`)).status).toBe(503);
+    await waitUntil(
+      () => (app.output.join('').match(/The database is unreachable/g) ?? []).length === 2,
+      5_000,
+      'a second outage line',
+    );
+    console.log(`[outage] healthy again ${back} ms after the database came back`);
+  }, 60_000);
 });
 
 describe('the embedded database dying under the service (e2e, real processes)', () => {
