@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
+import { BootLogger } from './boot-logger';
 import { existsSync } from 'node:fs';
 import { validateEnvironment, type EnvironmentVariables } from './config/env.validation';
 import { configureApp } from './configure-app';
@@ -24,6 +25,7 @@ async function bootstrap(): Promise<void> {
     createAdapter(),
     {
       bufferLogs: false,
+      logger: new BootLogger(),
     },
   );
   configureApp(app);

@@ -50,6 +50,9 @@ describe('npm start as one well-behaved process (e2e, real processes)', () => {
       }),
     );
     await started.waitForOutput(/Listening on http:\/\/localhost:\d+/, BUILD_AND_BOOT_MS - 20_000);
+    // The boot log announces the health route where it is, /health (Nest's own `{/api/health}` is gone).
+    expect(started.output()).toMatch(/Listening on .+, health \/health\)/);
+    expect(started.output()).not.toMatch(/\/api\/health/);
     const tree = descendants(started.process.pid!);
     leftovers = tree;
     const database = tree.find(isDatabaseProcess);
