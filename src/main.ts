@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
+import { BootLogger } from './boot-logger';
 import { existsSync } from 'node:fs';
 import { validateEnvironment, type EnvironmentVariables } from './config/env.validation';
 import { bootLine } from './boot-line';
@@ -24,6 +25,7 @@ async function bootstrap(): Promise<void> {
     createAdapter(env),
     {
       bufferLogs: false,
+      logger: new BootLogger(),
     },
   );
   configureApp(app);

@@ -1,19 +1,27 @@
 import type { Connection } from 'mongoose';
 import type { TransactionMode } from '../config/env.validation';
 import { describeEngine, inspectServer, type DatabaseInfo } from './database-info';
+import type { DatabaseTarget } from './database-target';
+import { describeDurability, keepsDataOnDisk } from './server-capabilities';
 
 export const DATABASE_INFO = Symbol('DATABASE_INFO');
 
 export async function resolveDatabaseInfo(
   connection: Connection,
-  source: string,
+  target: Pick<DatabaseTarget, 'source' | 'keepsData'>,
   mode: TransactionMode,
 ): Promise<DatabaseInfo> {
   const { version, topology } = await inspectServer(connection);
   const transactionsSupported = topology !== 'standalone';
   const transactionsEnabled = decideTransactions(mode, transactionsSupported, topology);
+  const { source } = target;
   const partial = { source, version, topology, transactionsSupported, transactionsEnabled };
-  return { ...partial, engine: describeEngine(partial) };
+  const keepsData = target.keepsData ?? (await keepsDataOnDisk(connection.db!, version));
+  return {
+    ...partial,
+    engine: describeEngine(partial),
+    durability: describeDurability(keepsData, source !== 'external'),
+  };
 }
 
 export function decideTransactions(

@@ -12,6 +12,8 @@ export interface DatabaseInfo {
   transactionsEnabled: boolean;
   /** One line for logs and /health: `jongodb 8.0.0-jongodb, standalone, transactions off`. */
   engine: string;
+  /** Whether data survives a restart, for the boot log: `data in memory: lost when the service stops`. */
+  durability: string;
 }
 
 interface HelloReply {
@@ -34,7 +36,7 @@ export async function inspectServer(
 }
 
 /** e.g. `jongodb 8.0.0-jongodb (embedded), standalone, transactions off`. */
-export function describeEngine(info: Omit<DatabaseInfo, 'engine'>): string {
+export function describeEngine(info: Omit<DatabaseInfo, 'engine' | 'durability'>): string {
   const server = info.version.includes('jongodb') ? 'jongodb' : 'mongod';
   const origin = info.source === 'external' ? 'MONGO_URI' : `embedded via ${info.source}`;
   const transactions = info.transactionsEnabled

@@ -9,8 +9,8 @@ export const DATABASE_TARGET = Symbol('DATABASE_TARGET');
 export interface DatabaseTarget {
   uri: string;
   source: string;
-  /** undefined: mongoose's global default (true unless a test setup turned it off). */
-  autoCreate?: boolean;
+  /** Known for an embedded engine; undefined for MONGO_URI, whose server is asked instead. */
+  keepsData?: boolean;
   stop(): Promise<void>;
 }
 
@@ -26,11 +26,24 @@ export async function resolveDatabaseTarget(
   const embedded = await startEmbeddedDatabase({
     dbPath: config.get('EMBEDDED_DB_PATH', { infer: true }),
     log: (line) => logger.warn(line),
+    onUnexpectedExit: exitWithDatabase,
   });
   return {
     uri: embedded.uri,
     source: embedded.engine,
-    autoCreate: embedded.supportsCreateCommand,
+    keepsData: embedded.keepsData,
     stop: () => embedded.stop(),
   };
+}
+
+/**
+ * The embedded database is a child of this process: once it is gone, so is every piece of data, and
+ * nothing here can bring them back. Exiting non-zero lets a supervisor (or the person at the terminal)
+ * restart the pair, instead of serving 503s forever.
+ */
+function exitWithDatabase(description: string): void {
+  new Logger('Database').error(
+    `The embedded database stopped on its own (${description}): the service exits (code 1)`,
+  );
+  process.exit(1);
 }

@@ -14,7 +14,22 @@ import type { EnvironmentVariables } from '../config/env.validation';
 import { DATABASE_INFO, resolveDatabaseInfo } from './database-info.provider';
 import { DATABASE_TARGET, resolveDatabaseTarget, type DatabaseTarget } from './database-target';
 import { DatabaseSteps } from './database-steps';
+import { reportOutages } from './outage-reporter';
+import { supportsCreateCommand } from './server-capabilities';
 import { TransactionRunner } from './transaction-runner';
+
+/**
+ * Runs on the open connection before any model is compiled: what the server can do is asked, not
+ * guessed from how it was started, so any MongoDB-wire server behind MONGO_URI works.
+ */
+async function adaptToServer(connection: Connection): Promise<Connection> {
+  // Without the `create` command, collections come into being on first insert or index build.
+  if (!(await supportsCreateCommand(connection.db!))) {
+    (connection.config as { autoCreate?: boolean }).autoCreate = false;
+  }
+  reportOutages(connection);
+  return connection;
+}
 
 const databaseTargetProvider: Provider = {
   provide: DATABASE_TARGET,
@@ -58,10 +73,12 @@ class DatabaseLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
       inject: [DATABASE_TARGET],
       useFactory: (target: DatabaseTarget) => ({
         uri: target.uri,
-        ...(target.autoCreate === undefined ? {} : { autoCreate: target.autoCreate }),
-        // Fail fast at boot instead of hanging when the URI points nowhere.
-        serverSelectionTimeoutMS: 10_000,
+        // An unreachable database is a 503 within ~2 s (and a boot that fails within 2 s), not a
+        // request held for 10-30 s: no queueing of commands while disconnected, short server selection.
+        serverSelectionTimeoutMS: 2_000,
+        bufferCommands: false,
         maxPoolSize: 50,
+        connectionFactory: adaptToServer,
       }),
     }),
   ],
@@ -76,10 +93,10 @@ class DatabaseLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
       ) => {
         const info = await resolveDatabaseInfo(
           connection,
-          target.source,
+          target,
           config.get('MONGO_TRANSACTIONS', { infer: true }),
         );
-        new Logger('Database').log(`Database engine: ${info.engine}`);
+        new Logger('Database').log(`Database engine: ${info.engine}; ${info.durability}`);
         return info;
       },
     },

@@ -1,19 +1,29 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import type { MongoInstanceEvents } from 'mongodb-memory-server-core/lib/util/MongoInstance';
+import { watchOverChild } from './database-watchdog';
+import {
+  describeDownloadFailure,
+  DOWNLOAD_FAILURE_FILE,
+  oneLine,
+  recentDownloadFailure,
+  rememberDownloadFailure,
+} from './mongod-download-memory';
 
 /**
  * The embedded-database ladder used whenever no MONGO_URI is given (dev loop, `npm start`, tests):
  *   1. mongodb-memory-server: a real mongod as a single-node replica set (transactions work);
- *   2. the offline stand-in (jongodb), when no mongod binary can be downloaded or found.
+ *   2. the offline stand-in (jongodb), when no mongod binary can be downloaded or found (a failed
+ *      download is remembered for a while, so later boots skip straight to it).
  * This file is plain Node so that jest's globalSetup and the benchmark can use it as well as the app.
  */
 export interface EmbeddedDatabase {
   uri: string;
   /** `mongodb-memory-server` or `jongodb`: printed at boot and by every test run. */
   engine: 'mongodb-memory-server' | 'jongodb';
-  /** The stand-in has no `create` command, so mongoose must not try to create collections itself. */
-  supportsCreateCommand: boolean;
+  /** Whether the data outlives the database process (a kept mongod data folder) or not (in memory). */
+  keepsData: boolean;
   stop(): Promise<void>;
 }
 
@@ -21,36 +31,86 @@ export interface EmbeddedDatabaseOptions {
   /** Keep mongod's files here across restarts; omit for a throw-away in-memory database. */
   dbPath?: string;
   log?: (line: string) => void;
+  /** Where a failed mongod download is remembered (see mongod-download-memory.ts). */
+  downloadFailureFile?: string;
+  /** Called when the database process ends without stop() being called: the data is gone with it. */
+  onUnexpectedExit?: (description: string) => void;
 }
 
 const PERSISTENT_PORT = 27117;
+// The enum's value, without loading the optional package at import time.
+const INSTANCE_CLOSED = 'instanceClosed' as MongoInstanceEvents.instanceClosed;
 
 export async function startEmbeddedDatabase(
   options: EmbeddedDatabaseOptions = {},
 ): Promise<EmbeddedDatabase> {
   const log = options.log ?? (() => undefined);
-  try {
-    return await startMongoMemoryReplSet(options.dbPath);
-  } catch (error) {
-    log(`mongodb-memory-server could not start mongod (${firstLine(error)}); using jongodb`);
+  const failureFile = options.downloadFailureFile ?? DOWNLOAD_FAILURE_FILE;
+  // A configured system binary means there is nothing to download: never skip it.
+  const remembered = process.env.MONGOMS_SYSTEM_BINARY
+    ? undefined
+    : recentDownloadFailure(failureFile);
+  if (remembered) {
+    log(describeDownloadFailure(remembered, failureFile));
+  } else {
+    try {
+      return await quietly(() => startMongoMemoryReplSet(options));
+    } catch (error) {
+      if (!isDownloadFailure(error)) {
+        log(`mongodb-memory-server could not start mongod (${oneLine(error)}); using jongodb`);
+      } else {
+        const failure = rememberDownloadFailure(oneLine(error), failureFile);
+        log(describeDownloadFailure(failure, failureFile));
+      }
+    }
   }
-  return startJongodb();
+  return startJongodb(options.onUnexpectedExit);
 }
 
-async function startMongoMemoryReplSet(dbPath?: string): Promise<EmbeddedDatabase> {
+/**
+ * mongodb-memory-server prints every download retry and a stack trace per failed start straight to the
+ * console (~40 lines offline); the ladder reports the outcome in one line instead.
+ */
+async function quietly<T>(work: () => Promise<T>): Promise<T> {
+  const saved = { log: console.log, warn: console.warn, error: console.error };
+  console.log = console.warn = console.error = () => undefined;
+  try {
+    return await work();
+  } finally {
+    Object.assign(console, saved);
+  }
+}
+
+function isDownloadFailure(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  return name === 'DownloadError' || /download/i.test(oneLine(error));
+}
+
+async function startMongoMemoryReplSet(
+  options: EmbeddedDatabaseOptions,
+): Promise<EmbeddedDatabase> {
   // Loaded lazily: production images never reach this code and may not ship the package.
   const { MongoMemoryReplSet } = await import('mongodb-memory-server-core');
+  const { dbPath } = options;
   if (dbPath) mkdirSync(dbPath, { recursive: true });
+  // mongodb-memory-server starts its own watchdog beside mongod (mongo_killer.js), so a killed
+  // service does not leave mongod running.
   const replSet = await MongoMemoryReplSet.create({
     replSet: { count: 1, storageEngine: 'wiredTiger' },
     // A kept data folder holds the replica-set config with its host:port, so it needs a stable port.
     instanceOpts: dbPath ? [{ dbPath, port: PERSISTENT_PORT }] : undefined,
   });
+  let stopping = false;
+  const instance = replSet.servers[0]?.instanceInfo?.instance;
+  instance?.once(INSTANCE_CLOSED, (code: number | null) => {
+    if (!stopping) options.onUnexpectedExit?.(`mongod exited with code ${code}`);
+  });
   return {
     uri: replSet.getUri(),
     engine: 'mongodb-memory-server',
-    supportsCreateCommand: true,
+    keepsData: Boolean(dbPath),
     stop: async () => {
+      stopping = true;
       await replSet.stop({ doCleanup: !dbPath, force: false });
     },
   };
@@ -67,19 +127,38 @@ function jongodbBinary(): string {
   }
 }
 
-async function startJongodb(): Promise<EmbeddedDatabase> {
-  const child = spawn(jongodbBinary(), [], { stdio: ['ignore', 'pipe', 'inherit'] });
-  // An in-memory engine must not outlive the process that started it, even on process.exit().
+async function startJongodb(
+  onUnexpectedExit?: EmbeddedDatabaseOptions['onUnexpectedExit'],
+): Promise<EmbeddedDatabase> {
+  const child = spawn(jongodbBinary(), [], { stdio: ['ignore', 'pipe', 'pipe'] });
+  forwardErrors(child);
+  // An in-memory engine must not outlive the process that started it: on process.exit() this handler
+  // stops it, after a kill -9 (no handler runs) the watchdog does.
   const killChild = () => child.kill('SIGKILL');
   process.once('exit', killChild);
   child.once('exit', () => process.removeListener('exit', killChild));
   const uri = await readLaunchLine(child);
+  if (child.pid) watchOverChild(child.pid);
+  let stopping = false;
+  child.once('exit', (code, signal) => {
+    if (!stopping) onUnexpectedExit?.(`jongodb exited (${signal ?? `code ${code}`})`);
+  });
   return {
     uri,
     engine: 'jongodb',
-    supportsCreateCommand: false,
-    stop: () => stopChild(child),
+    keepsData: false,
+    stop: () => {
+      stopping = true;
+      return stopChild(child);
+    },
   };
+}
+
+/** The stand-in reports every client that disconnects (each app restart) on stderr: not worth a line. */
+function forwardErrors(child: ChildProcess): void {
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    if (!/tcp client io failure/.test(line)) process.stderr.write(`${line}\n`);
+  });
 }
 
 function readLaunchLine(child: ChildProcess): Promise<string> {
@@ -118,9 +197,4 @@ function stopChild(child: ChildProcess): Promise<void> {
     });
     child.kill('SIGTERM');
   });
-}
-
-function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0];
 }

@@ -47,7 +47,7 @@ describe('toErrorBody', () => {
     );
   });
 
-  it('maps a MongoDB duplicate key to 409 and an unreachable database to 503', () => {
+  it('maps a MongoDB duplicate key to 409 and an unreachable database to a 503 not logged per request', () => {
     expect(toErrorBody(Object.assign(new Error('E11000'), { code: 11000 })).body).toMatchObject({
       statusCode: 409,
       code: 'CONFLICT',
@@ -55,7 +55,7 @@ describe('toErrorBody', () => {
     const down = Object.assign(new Error('no server'), { name: 'MongoServerSelectionError' });
     expect(toErrorBody(down)).toMatchObject({
       body: { statusCode: 503, code: 'DATABASE_UNAVAILABLE' },
-      known: false,
+      known: true,
     });
   });
 

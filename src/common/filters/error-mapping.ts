@@ -41,7 +41,8 @@ export function toErrorBody(error: unknown): { body: ApiErrorBody; known: boolea
     return { body: fromStatus(409, 'The resource already exists'), known: true };
   }
   if (isConnectionError(error)) {
-    return { body: fromStatus(503, 'The database is unavailable, try again'), known: false };
+    // Not logged per request: the outage itself is logged once (src/database/outage-reporter.ts).
+    return { body: fromStatus(503, 'The database is unavailable, try again'), known: true };
   }
   return { body: internalError, known: false };
 }
@@ -90,7 +91,7 @@ function isConnectionError(error: unknown): boolean {
   const name = (error as { name?: unknown })?.name;
   return (
     typeof name === 'string' &&
-    /^Mongo(Network|ServerSelection|NotConnected|Topology|WriteConcern)|^MongooseServerSelectionError/.test(
+    /^Mongo(Network|ServerSelection|NotConnected|Topology|PoolCleared|ServerClosed|WriteConcern)|^MongooseServerSelectionError/.test(
       name,
     )
   );

@@ -1,0 +1,67 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { cleanEnvironment, ROOT, watch } from './support/processes';
+import { ADMIN, baseUrl, createTestApp, uniqueDatabaseName } from './support/test-app';
+
+describe('npm run demo (e2e, against a test app)', () => {
+  let app: NestFastifyApplication;
+
+  beforeAll(async () => {
+    app = await createTestApp(uniqueDatabaseName());
+  });
+  afterAll(() => app.close());
+
+  it('replays the brief\'s "Testing the System" steps and prints the leaderboard', async () => {
+    const demo = watch(
+      'npm',
+      ['run', '--silent', 'demo'],
+      ROOT,
+      cleanEnvironment({
+        DEMO_API_URL: baseUrl(app),
+        DEMO_START_IN_SECONDS: '2',
+        ADMIN_EMAIL: ADMIN.email,
+        ADMIN_PASSWORD: ADMIN.password,
+      }),
+    );
+    const { code } = await demo.exited;
+    const output = demo.output();
+    console.log(output);
+    expect({ code, output }).toMatchObject({ code: 0 });
+    for (const heading of [
+      /== 1\. Register 4 users/,
+      /== 2\. Create a product/,
+      /== 3\. Create a sale starting in 2 s/,
+      /a purchase before the start: 409 SALE_NOT_STARTED/,
+      /== 4\. Activate the sale when it is time[\s\S]*status active, 3 units left/,
+      /== 5\. Purchase attempts from different users/,
+      /== 6\. The leaderboard/,
+    ]) {
+      expect(output).toMatch(heading);
+    }
+    // Three units for four buyers: three 201s, one SOLD_OUT, and three ranked rows in the table.
+    expect(output.match(/ 201 +bought 1/g)).toHaveLength(3);
+    expect(output).toMatch(/SOLD_OUT/);
+    const board = output.slice(output.indexOf('== 6.'));
+    expect(board).toMatch(/rank +username +quantity +purchasedAt/);
+    expect(board.match(/^ +[123] +demo_\w+ +1 +\d{4}-/gm)).toHaveLength(3);
+    expect(output).toMatch(/Done: 3 of 4 buyers got one of the 3 units/);
+  }, 30_000);
+
+  it('says what to do when the admin cannot log in, in one line', async () => {
+    const demo = watch(
+      'npm',
+      ['run', '--silent', 'demo'],
+      ROOT,
+      cleanEnvironment({
+        DEMO_API_URL: baseUrl(app),
+        ADMIN_EMAIL: 'nobody@example.test',
+        ADMIN_PASSWORD: 'wrong-password',
+      }),
+    );
+    const { code } = await demo.exited;
+    expect(code).toBe(1);
+    expect(demo.output()).toMatch(
+      /demo stopped: the admin cannot log in \(401 INVALID_CREDENTIALS\)/,
+    );
+    expect(demo.output()).not.toMatch(/\n\s+at /);
+  }, 30_000);
+});

@@ -1,0 +1,83 @@
+import { appendFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  cleanEnvironment,
+  descendants,
+  freePort,
+  isRunning,
+  portOpen,
+  scratchCheckout,
+  waitUntil,
+  watch,
+  type Watched,
+} from './support/processes';
+
+const json = { 'content-type': 'application/json' };
+
+/**
+ * The real `npm run start:dev` in a scratch copy of the project (it rebuilds into .data and this test
+ * edits a source file): an edit restarts the app quickly, and data and tokens survive the restart.
+ */
+describe('npm run start:dev keeps its state across watch restarts (e2e, real processes)', () => {
+  let checkout: string;
+  let dev: Watched | undefined;
+
+  beforeAll(() => {
+    checkout = scratchCheckout();
+  });
+  afterAll(() => {
+    if (dev && dev.process.exitCode === null) dev.process.kill('SIGKILL');
+    rmSync(checkout, { recursive: true, force: true });
+  });
+
+  const listening = () => (dev!.output().match(/Listening on http/g) ?? []).length;
+
+  it('restarts after an edit in under 3 s with the same data and secret, and stops on SIGTERM', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    dev = watch(
+      'npm',
+      ['run', 'start:dev'],
+      checkout,
+      cleanEnvironment({ PORT: String(port), BCRYPT_ROUNDS: '4' }),
+    );
+    await dev.waitForOutput(/Listening on http/, 90_000);
+    expect(dev.output()).toMatch(/using the development secret in \.data\/dev-jwt-secret/);
+    expect(dev.output()).toMatch(
+      /Database engine: .+; data (in memory: it survives restarts of the service, not of the database process|on disk: it survives restarts)/,
+    );
+
+    const registered = await fetch(`${url}/api/auth/register`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({
+        username: 'dev_loop',
+        email: 'dev@example.test',
+        password: 'password-1',
+      }),
+    });
+    expect(registered.status).toBe(201);
+    const { accessToken } = (await registered.json()) as { accessToken: string };
+
+    const edited = Date.now();
+    appendFileSync(join(checkout, 'src', 'health', 'health.module.ts'), '\n// an edit\n');
+    await waitUntil(() => listening() >= 2, 20_000, 'a restart after the edit');
+    const restartMs = Date.now() - edited;
+    console.log(`[dev loop] edit -> listening again: ${restartMs} ms`);
+    expect(restartMs).toBeLessThan(3_000);
+
+    // The token was signed before the restart and the user was stored before it.
+    const me = await fetch(`${url}/api/auth/me`, {
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
+    expect(me.status).toBe(200);
+    expect(await me.json()).toMatchObject({ username: 'dev_loop' });
+    expect(dev.output()).not.toMatch(/\n\s+at /);
+
+    const tree = descendants(dev.process.pid!);
+    dev.process.kill('SIGTERM');
+    await dev.exited;
+    await waitUntil(() => tree.every((pid) => !isRunning(pid)), 10_000, 'every process gone');
+    expect(await portOpen(port)).toBe(false);
+  }, 150_000);
+});

@@ -1,0 +1,111 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  cleanEnvironment,
+  commandLine,
+  descendants,
+  freePort,
+  isDatabaseProcess,
+  isRunning,
+  portOpen,
+  scratchCheckout,
+  waitUntil,
+  watch,
+  type Watched,
+} from './support/processes';
+
+/**
+ * The real `npm start` (build, then the service with its embedded database) in a scratch copy of the
+ * project, stopped the ways people and supervisors stop it: signals are sent to real processes, and
+ * afterwards no process of the tree and no port may be left.
+ */
+// Each test builds the project once (~10-20 s on a busy 2-core machine) before it can send a signal.
+const BUILD_AND_BOOT_MS = 150_000;
+
+describe('npm start as one well-behaved process (e2e, real processes)', () => {
+  let checkout: string;
+  let started: Watched | undefined;
+  let leftovers: number[] = [];
+
+  beforeAll(() => {
+    checkout = scratchCheckout();
+  });
+  afterEach(() => {
+    // Whatever a failed test left behind is stopped here, by pid.
+    for (const pid of leftovers.filter(isRunning)) process.kill(pid, 'SIGKILL');
+    if (started && started.process.exitCode === null) started.process.kill('SIGKILL');
+  });
+  afterAll(() => rmSync(checkout, { recursive: true, force: true }));
+
+  async function npmStart() {
+    const port = await freePort();
+    started = watch(
+      'npm',
+      ['start'],
+      checkout,
+      cleanEnvironment({
+        PORT: String(port),
+        JWT_SECRET: 'test-secret-that-is-at-least-32-characters-long',
+        EMBEDDED_DB_PATH: join(checkout, '.data', 'mongod'),
+      }),
+    );
+    await started.waitForOutput(/Listening on http:\/\/localhost:\d+/, BUILD_AND_BOOT_MS - 20_000);
+    // The boot log announces the health route where it is, /health (Nest's own `{/api/health}` is gone).
+    expect(started.output()).toMatch(/Listening on .+, health \/health\)/);
+    expect(started.output()).not.toMatch(/\/api\/health/);
+    const tree = descendants(started.process.pid!);
+    leftovers = tree;
+    const database = tree.find(isDatabaseProcess);
+    // With `exec`, the service is npm's own child: no shell and no Nest CLI between them.
+    const service = tree.find((pid) => /node dist\/main\.js/.test(commandLine(pid)));
+    expect(database).toBeDefined();
+    expect(service).toBeDefined();
+    expect(tree.some((pid) => /nest(\.js)? start/.test(commandLine(pid)))).toBe(false);
+    return { npm: started, port, tree, database: database!, service: service! };
+  }
+
+  async function expectNothingLeft(tree: number[], port: number) {
+    await waitUntil(() => tree.every((pid) => !isRunning(pid)), 5_000, 'every process gone');
+    expect(await portOpen(port)).toBe(false);
+  }
+
+  it(
+    'SIGTERM to npm stops the service and its database within a few seconds',
+    async () => {
+      const { npm, port, tree } = await npmStart();
+      const sent = Date.now();
+      npm.process.kill('SIGTERM');
+      await npm.exited;
+      await expectNothingLeft(tree, port);
+      const elapsed = Date.now() - sent;
+      console.log(`[npm start] SIGTERM to npm: everything gone after ${elapsed} ms`);
+      expect(elapsed).toBeLessThan(5_000);
+    },
+    BUILD_AND_BOOT_MS,
+  );
+
+  it(
+    'SIGINT to the service process npm created stops it and its database',
+    async () => {
+      const { npm, port, tree, service } = await npmStart();
+      process.kill(service, 'SIGINT');
+      await npm.exited;
+      await expectNothingLeft(tree, port);
+    },
+    BUILD_AND_BOOT_MS,
+  );
+
+  it(
+    'kill -9 of the service still takes its database down (the watchdog)',
+    async () => {
+      const { npm, port, tree, service, database } = await npmStart();
+      process.kill(service, 'SIGKILL');
+      const elapsed = await waitUntil(() => !isRunning(database), 5_000, 'database gone');
+      console.log(`[npm start] kill -9 of the service: database gone after ${elapsed} ms`);
+      const { code } = await npm.exited;
+      expect(code).not.toBe(0);
+      await expectNothingLeft(tree, port);
+    },
+    BUILD_AND_BOOT_MS,
+  );
+});
