@@ -67,6 +67,7 @@ describe('a database outage under a running service (e2e, real processes)', () =
 
     const answers = [await me(), await timed(`${app.url}/api/products`), await me()];
     for (const answer of answers) {
+      if (answer.status !== 503) console.log(`[outage] service log:\n${app.output.join('')}`);
       expect(answer).toMatchObject({ status: 503, body: { code: 'DATABASE_UNAVAILABLE' } });
       expect(answer.ms).toBeLessThan(3_000);
     }

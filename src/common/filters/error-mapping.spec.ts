@@ -72,6 +72,18 @@ describe('toErrorBody', () => {
     });
   });
 
+  it("answers mongoose's own no-connection errors with 503", () => {
+    const early = Object.assign(
+      new Error('Cannot call `users.findOne()` before initial connection is complete'),
+      { name: 'MongooseError' },
+    );
+    expect(toErrorBody(early).body.statusCode).toBe(503);
+    const other = Object.assign(new Error("Schema hasn't been registered"), {
+      name: 'MongooseError',
+    });
+    expect(toErrorBody(other).body.statusCode).toBe(500);
+  });
+
   it('answers a transaction that gave up under contention with 503', () => {
     const gaveUp = new TransactionGaveUp('aborted', new Error('write conflict'));
     expect(toErrorBody(gaveUp).body.statusCode).toBe(503);

@@ -88,11 +88,13 @@ function isConnectionError(error: unknown): boolean {
   if (error instanceof mongo.MongoError && RETRYABLE_LABELS.some((l) => error.hasErrorLabel(l))) {
     return true;
   }
-  const name = (error as { name?: unknown })?.name;
-  return (
-    typeof name === 'string' &&
-    /^Mongo(Network|ServerSelection|NotConnected|Topology|PoolCleared|ServerClosed|WriteConcern)|^MongooseServerSelectionError/.test(
-      name,
-    )
+  const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
+  if (typeof name !== 'string') return false;
+  // Mongoose's own word for the same condition: no connection to send the command on.
+  if (name === 'MongooseError') {
+    return typeof message === 'string' && /buffering timed out|initial connection/.test(message);
+  }
+  return /^Mongo(Network|ServerSelection|NotConnected|Topology|PoolCleared|ServerClosed|WriteConcern|OperationTimeout)|^MongooseServerSelectionError/.test(
+    name,
   );
 }
