@@ -49,9 +49,9 @@ describe('npm start as one well-behaved process (e2e, real processes)', () => {
         EMBEDDED_DB_PATH: join(checkout, '.data', 'mongod'),
       }),
     );
-    await started.waitForOutput(/Listening on http:\/\/localhost:\d+/, BUILD_AND_BOOT_MS - 20_000);
+    await started.waitForOutput(/Listening on http:\/\/\S+:\d+/, BUILD_AND_BOOT_MS - 20_000);
     // The boot log announces the health route where it is, /health (Nest's own `{/api/health}` is gone).
-    expect(started.output()).toMatch(/Listening on .+, health \/health\)/);
+    expect(started.output()).toMatch(/Listening on .+: API \/api, health \/health,/);
     expect(started.output()).not.toMatch(/\/api\/health/);
     const tree = descendants(started.process.pid!);
     leftovers = tree;
