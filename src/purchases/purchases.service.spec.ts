@@ -91,6 +91,16 @@ function setup(sale: StoredSale | null, { transactions = false } = {}) {
   return { service, records, stock, snapshots, runner };
 }
 
+/** The confirmed purchase a write whose reply was lost had in fact left behind. */
+const landed = (sale: StoredSale) => ({
+  _id: new Types.ObjectId(),
+  saleId: sale._id,
+  username: 'alice',
+  quantity: 1,
+  state: 'confirmed',
+  purchasedAt: new Date(),
+});
+
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   const error = await promise.then(
     () => undefined,
@@ -225,14 +235,7 @@ describe('PurchasesService', () => {
       const { service, records } = setup(sale);
       records.confirm.mockRejectedValue(new Error('timeout after write'));
       records.deletePending.mockResolvedValue(false);
-      records.findById.mockResolvedValue({
-        _id: new Types.ObjectId(),
-        saleId: sale._id,
-        username: 'alice',
-        quantity: 1,
-        state: 'confirmed',
-        purchasedAt: new Date(),
-      });
+      records.findById.mockResolvedValue(landed(sale));
       await expect(service.purchase(user, sale._id.toHexString(), 1)).resolves.toMatchObject({
         quantity: 1,
       });
@@ -291,14 +294,7 @@ describe('PurchasesService', () => {
       const sale = buildSale();
       const { service, records, runner } = setup(sale, { transactions: true });
       runner.run.mockRejectedValue(new TransactionGaveUp('unknown', new Error('no reply')));
-      records.findBySaleAndUser.mockResolvedValue({
-        _id: new Types.ObjectId(),
-        saleId: sale._id,
-        username: 'alice',
-        quantity: 1,
-        state: 'confirmed',
-        purchasedAt: new Date(),
-      });
+      records.findBySaleAndUser.mockResolvedValue(landed(sale));
       await expect(service.purchase(user, sale._id.toHexString(), 1)).resolves.toMatchObject({
         quantity: 1,
       });
