@@ -84,6 +84,15 @@ describe('toErrorBody', () => {
     expect(toErrorBody(other).body.statusCode).toBe(500);
   });
 
+  it("answers node's own socket errors from the database connection with 503", () => {
+    const ended = Object.assign(new Error('This socket has been ended by the other party'), {
+      code: 'EPIPE',
+    });
+    expect(toErrorBody(ended).body.statusCode).toBe(503);
+    const clientGone = Object.assign(new Error('aborted'), { code: 'ECONNRESET', statusCode: 400 });
+    expect(toErrorBody(clientGone).body.statusCode).not.toBe(503);
+  });
+
   it('answers a transaction that gave up under contention with 503', () => {
     const gaveUp = new TransactionGaveUp('aborted', new Error('write conflict'));
     expect(toErrorBody(gaveUp).body.statusCode).toBe(503);

@@ -82,13 +82,21 @@ const RETRYABLE_LABELS = [
   'UnknownTransactionCommitResult',
 ];
 
+const BACKEND_SOCKET_ERRORS = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT']);
+
 /** The database could not serve the request now (down, failing over, or too contended): a 503. */
 function isConnectionError(error: unknown): boolean {
   if (error instanceof TransactionGaveUp) return true;
   if (error instanceof mongo.MongoError && RETRYABLE_LABELS.some((l) => error.hasErrorLabel(l))) {
     return true;
   }
-  const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
+  const { name, message, code, statusCode } = (error ?? {}) as Record<string, unknown>;
+  // A socket to the database that died under a command can surface as node's own error, unwrapped by
+  // the driver (seen: EPIPE "This socket has been ended by the other party" when the server was killed).
+  // Client-side socket errors reach the filter with a statusCode and are not this.
+  if (typeof code === 'string' && BACKEND_SOCKET_ERRORS.has(code) && statusCode === undefined) {
+    return true;
+  }
   if (typeof name !== 'string') return false;
   // Mongoose's own word for the same condition: no connection to send the command on.
   if (name === 'MongooseError') {
