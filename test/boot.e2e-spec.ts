@@ -1,27 +1,8 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { itWhen, testDatabase } from './support/conditional-tests';
+import { bootBuiltService } from './support/boot-built-service';
 import { databaseUri, uniqueDatabaseName } from './support/test-app';
 
-const MAIN = join(__dirname, '..', 'dist', 'main.js');
-
-function boot(env: Record<string, string>) {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([key]) => !/^(MONGO_URI|JWT_SECRET|NODE_ENV|PORT)$/.test(key),
-    ),
-  );
-  return spawnSync(
-    process.execPath,
-    ['-r', join(__dirname, 'support', 'standin-workarounds.js'), MAIN],
-    {
-      cwd: join(__dirname, '..'),
-      env: { ...clean, ...env },
-      encoding: 'utf8',
-      timeout: 30_000,
-    },
-  );
-}
+const boot = bootBuiltService;
 
 describe('boot-time configuration (e2e, the built service)', () => {
   it('refuses to start in production without JWT_SECRET and MONGO_URI, naming both', () => {

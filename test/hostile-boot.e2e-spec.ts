@@ -1,27 +1,8 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { startChildApp, stopChildApp, type ChildApp } from './support/child-app';
+import { bootBuiltService } from './support/boot-built-service';
 import { databaseUri, uniqueDatabaseName } from './support/test-app';
 
-const MAIN = join(__dirname, '..', 'dist', 'main.js');
-
-function boot(env: Record<string, string>) {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([key]) => !/^(MONGO_URI|JWT_SECRET|NODE_ENV|PORT)$/.test(key),
-    ),
-  );
-  return spawnSync(
-    process.execPath,
-    ['-r', join(__dirname, 'support', 'standin-workarounds.js'), MAIN],
-    {
-      cwd: join(__dirname, '..'),
-      env: { ...clean, ...env },
-      encoding: 'utf8',
-      timeout: 30_000,
-    },
-  );
-}
+const boot = bootBuiltService;
 
 /** Issue 8: what the built service refuses at boot, and what production serves by default. */
 describe('hostile boot: secrets, docs in production, the boot line (e2e, the built service)', () => {
