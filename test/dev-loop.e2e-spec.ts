@@ -5,6 +5,7 @@ import {
   descendants,
   freePort,
   isRunning,
+  killTree,
   portOpen,
   scratchCheckout,
   waitUntil,
@@ -26,7 +27,7 @@ describe('npm run start:dev keeps its state across watch restarts (e2e, real pro
     checkout = scratchCheckout();
   });
   afterAll(() => {
-    if (dev && dev.process.exitCode === null) dev.process.kill('SIGKILL');
+    killTree(dev);
     rmSync(checkout, { recursive: true, force: true });
   });
 

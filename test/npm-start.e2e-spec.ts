@@ -7,6 +7,7 @@ import {
   freePort,
   isDatabaseProcess,
   isRunning,
+  killTree,
   portOpen,
   scratchCheckout,
   waitUntil,
@@ -30,19 +31,7 @@ describe('npm start as one well-behaved process (e2e, real processes)', () => {
   beforeAll(() => {
     checkout = scratchCheckout();
   });
-  afterEach(() => {
-    // Whatever a failed test left behind is stopped here, by pid: the whole tree npm started too, even
-    // when the test failed before it looked at it (SIGKILL to npm alone would orphan the service).
-    const tree = started?.process.pid ? descendants(started.process.pid) : [];
-    for (const pid of [...leftovers, ...tree].filter(isRunning)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // it exited between the check and the kill
-      }
-    }
-    if (started && started.process.exitCode === null) started.process.kill('SIGKILL');
-  });
+  afterEach(() => killTree(started, leftovers));
   afterAll(() => rmSync(checkout, { recursive: true, force: true }));
 
   async function npmStart() {

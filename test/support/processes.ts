@@ -167,3 +167,20 @@ export function scratchCheckout(): string {
 /** Database processes the service started: jongodb or mongod. */
 export const isDatabaseProcess = (pid: number) =>
   /\bjongodb\b|\bmongod\b/.test(commandLine(pid)) && !/watchdog|node /.test(commandLine(pid));
+
+/**
+ * After a test, stops whatever it started and left running: the watched process and every descendant
+ * (SIGKILL to the top alone would orphan them, e.g. the service npm exec'd and its database).
+ */
+export function killTree(watched: Watched | undefined, extra: number[] = []): void {
+  const pid = watched?.process.pid;
+  const tree = pid === undefined ? [] : descendants(pid);
+  for (const each of [...extra, ...tree].filter(isRunning)) {
+    try {
+      process.kill(each, 'SIGKILL');
+    } catch {
+      // it exited between the check and the kill
+    }
+  }
+  if (watched && watched.process.exitCode === null) watched.process.kill('SIGKILL');
+}
