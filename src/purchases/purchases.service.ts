@@ -21,7 +21,7 @@ import { PurchaseRecordsService, type NewPurchase } from './purchase-records.ser
 import type { StoredPurchase } from './schemas/purchase.schema';
 
 const MY_PURCHASES_LIMIT = 1_000;
-/** A take refused only by the clock guard is retried a few times, not forever. */
+/** A take refused for no reason the sale shows is retried a few times, not forever. */
 const MAX_TAKE_ATTEMPTS = 3;
 
 const laterOf = (a: Date | null, b: Date): Date => (a && a > b ? a : b);
@@ -197,18 +197,16 @@ export class PurchasesService {
 
   /**
    * The take, and on a refusal the reason read back from the sale. A refusal that the sale does not
-   * explain was our clock being behind the last accepted take (or stock recounted back meanwhile): take
-   * again at the later of the two times, a few times at most.
+   * explain (stock recounted back in between) takes again, a few times at most.
    */
   private async takeUnitsOrExplain(pending: StoredPurchase): Promise<StoredSale | ApiError> {
-    let now = new Date();
     for (let attempt = 1; ; attempt += 1) {
+      const now = new Date();
       const taken = await this.stock.takeUnits(pending.saleId, pending.quantity, now);
       if (taken) return taken;
       const fresh = await this.stock.findById(pending.saleId);
       if (!fresh) return notFound(ErrorCode.SALE_NOT_FOUND, 'Sale not found');
       this.snapshots.remember(fresh);
-      now = laterOf(fresh.lastAcceptedAt, new Date());
       const block = purchaseBlock(fresh, now, pending.quantity);
       if (block) return blockedPurchase(block, fresh);
       if (attempt >= MAX_TAKE_ATTEMPTS) return purchaseNotCompleted();

@@ -52,7 +52,23 @@ describe('SaleStockService (model mocked)', () => {
       expect(options).toMatchObject({ new: true, session });
     });
 
-    it('answers null when the database refuses the guarded write', async () => {
+    it('keeps the later time when its clock is behind the last accepted take', async () => {
+      const later = { _id: saleId, remainingQuantity: 4, lastAcceptedAt: new Date(+now + 5) };
+      model.findOneAndUpdate.mockReturnValueOnce(query(null)).mockReturnValueOnce(query(later));
+      expect(await stock.takeUnits(saleId, 2, now)).toBe(later);
+      const [filter, update] = model.findOneAndUpdate.mock.calls[1];
+      expect(filter).toMatchObject({
+        _id: saleId,
+        remainingQuantity: { $gte: 2 },
+        lastAcceptedAt: { $gt: now },
+      });
+      expect(update).toEqual({
+        $inc: { remainingQuantity: -2, soldQuantity: 2, acceptedSeq: 1 },
+        $set: { auditDue: true },
+      });
+    });
+
+    it('answers null when the database refuses both guarded writes', async () => {
       model.findOneAndUpdate.mockReturnValue(query(null));
       expect(await stock.takeUnits(saleId, 1, now)).toBeNull();
     });

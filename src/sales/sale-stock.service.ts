@@ -33,12 +33,13 @@ export class SaleStockService {
   ) {}
 
   /**
-   * Takes `quantity` units if the sale is open at `now` and has them, and `now` is not behind the last
-   * accepted take; returns the sale after the write (its `acceptedSeq` is this purchase's place in line,
-   * its `lastAcceptedAt` = `now` the purchase's time), or null when the database said no. The clock
-   * guard keeps times from decreasing along the line, whichever instance's clock stamped them (what
-   * `$max` would do, which the offline stand-in lacks); a caller whose clock was behind re-reads the
-   * sale and takes again at the later time.
+   * Takes `quantity` units if the sale is open at `now` and has them; returns the sale after the write
+   * (its `acceptedSeq` is this purchase's place in line, its `lastAcceptedAt` the purchase's time), or
+   * null when the database said no. The time never goes backwards along the line, whichever instance's
+   * clock stamped it: a take whose `now` is not behind the last accepted one stamps `now`; one whose
+   * clock is behind (another instance's, or a request overtaken in flight) keeps the later time. Two
+   * guarded writes do what `$max` would (which the offline stand-in lacks), each atomic; the second runs
+   * only when the first missed, and cannot miss on the clock since the time only moves forward.
    */
   async takeUnits(
     saleId: Types.ObjectId,
@@ -46,23 +47,30 @@ export class SaleStockService {
     now: Date,
     session?: ClientSession,
   ): Promise<StoredSale | null> {
-    return this.steps.run('sales.take', () =>
-      this.sales
-        .findOneAndUpdate(
-          {
-            _id: saleId,
-            ...openSaleFilter(now),
-            remainingQuantity: { $gte: quantity },
-            lastAcceptedAt: { $not: { $gt: now } },
-          },
-          {
-            $inc: { remainingQuantity: -quantity, soldQuantity: quantity, acceptedSeq: 1 },
-            $set: { lastAcceptedAt: now, auditDue: true },
-          },
-          { new: true, session },
-        )
-        .lean<StoredSale>()
-        .exec(),
+    const filter = { _id: saleId, ...openSaleFilter(now), remainingQuantity: { $gte: quantity } };
+    const take = { remainingQuantity: -quantity, soldQuantity: quantity, acceptedSeq: 1 };
+    const options = { new: true, session };
+    return (
+      (await this.steps.run('sales.take', () =>
+        this.sales
+          .findOneAndUpdate(
+            { ...filter, lastAcceptedAt: { $not: { $gt: now } } },
+            { $inc: take, $set: { lastAcceptedAt: now, auditDue: true } },
+            options,
+          )
+          .lean<StoredSale>()
+          .exec(),
+      )) ??
+      (await this.steps.run('sales.takeBehindClock', () =>
+        this.sales
+          .findOneAndUpdate(
+            { ...filter, lastAcceptedAt: { $gt: now } },
+            { $inc: take, $set: { auditDue: true } },
+            options,
+          )
+          .lean<StoredSale>()
+          .exec(),
+      ))
     );
   }
 
