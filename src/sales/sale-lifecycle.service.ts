@@ -41,7 +41,7 @@ export class SaleLifecycleService {
       },
       { status: 'active', activatedAt: now },
     );
-    // Repairs for a purchase whose sold-out follow-up was lost, or units given back afterwards.
+    // A take that ran the stock out leaves the status to this sweep; a recount can bring stock back.
     const soldOut = await this.sweep(
       'markSoldOut',
       { status: { $in: ['scheduled', 'active'] }, remainingQuantity: { $lte: 0 } },
