@@ -143,7 +143,8 @@ describe('crash recovery (e2e)', () => {
       // A slow interval: this test drives reconcile() itself.
       app = await createTestApp(database, {
         RECONCILE_INTERVAL_MS: '600000',
-        PURCHASE_PENDING_TIMEOUT_MS: '1000',
+        // Long enough that a record written "now" stays fresh on a busy machine; stale ones are dated back.
+        PURCHASE_PENDING_TIMEOUT_MS: '60000',
       });
     });
     afterAll(() => app.close());
@@ -156,7 +157,7 @@ describe('crash recovery (e2e)', () => {
       const saleId = new ObjectId(sale.id);
       const stock = app.get(SaleStockService);
       const records = app.get(PurchaseRecordsService);
-      const attemptedAt = new Date(Date.now() - 5_000);
+      const attemptedAt = new Date(Date.now() - 120_000);
       const purchase = {
         saleId,
         userId: new ObjectId(),
@@ -186,7 +187,7 @@ describe('crash recovery (e2e)', () => {
       const base = { saleId, username: 'x', saleName: 'x', productName: 'x', quantity: 1 };
       await records.insertPending(
         { ...base, userId: new ObjectId() },
-        new Date(Date.now() - 5_000),
+        new Date(Date.now() - 120_000),
       );
       await stock.takeUnits(saleId, 1, new Date());
       const inFlight = await records.insertPending({ ...base, userId: new ObjectId() }, new Date());
