@@ -9,6 +9,7 @@ import {
   ADMIN,
   adminToken,
   createTestApp,
+  withTestApp,
   http,
   testEnvironment,
   uniqueDatabaseName,
@@ -189,8 +190,7 @@ describe('hostile auth: token claims, passwords, admin bootstrap (e2e)', () => {
 
     it('boots, and creates the admin, although a user took ADMIN_USERNAME before it was configured', async () => {
       const squatted = uniqueDatabaseName();
-      const first = await createTestApp(squatted);
-      try {
+      await withTestApp(squatted, {}, async (first) => {
         // A database where no admin was ever made (the first app made one: remove it), and where a
         // user holds the name, as an older version let anyone register it.
         const users = first.get<Model<unknown>>(getModelToken('User'));
@@ -202,12 +202,9 @@ describe('hostile auth: token claims, passwords, admin bootstrap (e2e)', () => {
           passwordHash: 'x',
           role: 'user',
         });
-      } finally {
-        await first.close();
-      }
+      });
       const logs = captureLogs();
-      const second = await createTestApp(squatted);
-      try {
+      await withTestApp(squatted, {}, async (second) => {
         const login = await http(second)
           .post('/api/auth/login')
           .send({ email: ADMIN.email, password: ADMIN.password })
@@ -215,65 +212,48 @@ describe('hostile auth: token claims, passwords, admin bootstrap (e2e)', () => {
         expect(login.body.user.role).toBe('admin');
         expect(login.body.user.username).not.toBe('Root_Admin');
         expect(logs()).toMatch(/ADMIN_USERNAME/);
-      } finally {
-        await second.close();
-      }
+      });
     });
 
     it('boots without promoting anyone when a user took ADMIN_EMAIL first, and says which variable to change', async () => {
       const squatted = uniqueDatabaseName();
-      const first = await createTestApp(squatted);
-      try {
+      await withTestApp(squatted, {}, async (first) => {
         await first.get<Model<unknown>>(getModelToken('User')).deleteMany({ role: 'admin' });
         await http(first)
           .post('/api/auth/register')
           .send(buildRegistration({ email: ADMIN.email, password: 'squatter-pass-1' }))
           .expect(201);
-      } finally {
-        await first.close();
-      }
+      });
       const logs = captureLogs();
-      const second = await createTestApp(squatted);
-      try {
+      await withTestApp(squatted, {}, async (second) => {
         const login = await http(second)
           .post('/api/auth/login')
           .send({ email: ADMIN.email, password: 'squatter-pass-1' })
           .expect(200);
         expect(login.body.user.role).toBe('user');
         expect(logs()).toMatch(/ADMIN_EMAIL .*set ADMIN_EMAIL to an address/i);
-      } finally {
-        await second.close();
-      }
+      });
     });
 
     it('adopts an admin made before markers existed instead of making a second one', async () => {
       const older = uniqueDatabaseName();
-      const first = await createTestApp(older);
-      try {
+      await withTestApp(older, {}, async (first) => {
         // As an older version left it: the admin of ADMIN_EMAIL, without the marker.
         const users = first.get<Model<unknown>>(getModelToken('User'));
         await users.updateMany({ role: 'admin' }, { $unset: { systemKey: 1 } });
-      } finally {
-        await first.close();
-      }
-      const second = await createTestApp(older, { ADMIN_USERNAME: 'renamed_admin' });
-      try {
+      });
+      await withTestApp(older, { ADMIN_USERNAME: 'renamed_admin' }, async (second) => {
         const users = second.get<Model<unknown>>(getModelToken('User'));
         expect(await users.countDocuments({ role: 'admin' })).toBe(1);
         expect(await users.countDocuments({ systemKey: 'bootstrap-admin' })).toBe(1);
-      } finally {
-        await second.close();
-      }
+      });
     });
 
     it('finds the admin by its marker after ADMIN_USERNAME changes: no second admin', async () => {
-      const renamed = await createTestApp(database, { ADMIN_USERNAME: 'another_admin' });
-      try {
+      await withTestApp(database, { ADMIN_USERNAME: 'another_admin' }, async (renamed) => {
         const users = renamed.get<Model<unknown>>(getModelToken('User'));
         expect(await users.countDocuments({ role: 'admin' })).toBe(1);
-      } finally {
-        await renamed.close();
-      }
+      });
     });
   });
 });

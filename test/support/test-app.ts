@@ -63,6 +63,20 @@ export async function createTestApp(
   return app;
 }
 
+/** Boots an app for one piece of a test and closes it whatever happens (a second boot on the same data). */
+export async function withTestApp(
+  database: string,
+  env: Record<string, string>,
+  work: (app: NestFastifyApplication) => Promise<void>,
+): Promise<void> {
+  const app = await createTestApp(database, env);
+  try {
+    await work(app);
+  } finally {
+    await app.close();
+  }
+}
+
 export const baseUrl = (app: NestFastifyApplication) => {
   const address = app.getHttpServer().address() as AddressInfo;
   return `http://127.0.0.1:${address.port}`;
