@@ -10,6 +10,7 @@ import { validateEnvironment } from './config/env.validation';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { LeaderboardModule } from './leaderboard/leaderboard.module';
+import { RedisModule } from './redis/redis.module';
 import { ProductsModule } from './products/products.module';
 import { PurchasesModule } from './purchases/purchases.module';
 import { SalesModule } from './sales/sales.module';
@@ -18,6 +19,7 @@ import { UsersModule } from './users/users.module';
 const featureModules = [
   ScheduleModule.forRoot(),
   DatabaseModule,
+  RedisModule,
   ThrottlingModule,
   AuthModule,
   UsersModule,

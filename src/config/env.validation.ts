@@ -231,6 +231,20 @@ export class EnvironmentVariables {
   @Matches(/^https?:\/\/[^\s]+$/, { message: 'PUBLIC_URL must be an http(s) URL' })
   PUBLIC_URL?: string;
 
+  /**
+   * The shared store for several instances: rate limits and sale events (e.g. redis://127.0.0.1:6379/0).
+   * Unset: one instance keeps both in process.
+   */
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  /** Put before every Redis key and channel, so deployments (or test runs) can share one Redis. */
+  @Matches(/^[A-Za-z0-9:_.-]{1,64}$/, {
+    message: 'REDIS_PREFIX must be 1-64 chars of [A-Za-z0-9:_.-]',
+  })
+  REDIS_PREFIX = 'flash-sale:';
+
   /** Where `npm start` keeps the embedded mongod's files (ignored by git). */
   @IsString()
   EMBEDDED_DB_PATH = '.data/mongod';

@@ -16,3 +16,10 @@ export const testDatabase = {
   isStandIn: process.env.TEST_DB_ENGINE === 'jongodb',
   isStandalone: process.env.TEST_DB_TOPOLOGY === 'standalone',
 };
+
+/** Set by test/support/global-setup.ts: this run's own Redis database, or unset when none answers. */
+export const testRedis = {
+  url: process.env.TEST_REDIS_URL,
+  available: process.env.TEST_REDIS_URL !== undefined,
+  skipReason: 'no Redis answering for this run (see test/support/global-setup.ts)',
+};
