@@ -127,20 +127,22 @@ async function main() {
   ).body;
   detail(`status ${activated.status}, ${activated.remainingQuantity} units left`);
 
-  step('5. Purchase attempts from different users (all at once, then a second try by the first)');
+  step('5. Purchase attempts from different users (all at once, then a second try by a buyer)');
   const attempts = await Promise.all(
     users.map((user) =>
       call('POST', `/sales/${sale.id}/purchase`, { token: user.token, body: { quantity: 1 } }),
     ),
   );
+  // A buyer trying again is told it already bought (its purchase wins over SOLD_OUT).
+  const buyer = users[attempts.findIndex((answer) => answer.status === 201)];
   const again = await call('POST', `/sales/${sale.id}/purchase`, {
-    token: users[0].token,
+    token: buyer.token,
     body: { quantity: 1 },
   });
   table(
     [
       ...users.map((user, i) => ({ user, answer: attempts[i] })),
-      { user: users[0], answer: again },
+      { user: buyer, answer: again },
     ].map(({ user, answer }) => ({
       user: user.username,
       status: answer.status,

@@ -40,6 +40,7 @@ describe('npm run demo (e2e, against a test app)', () => {
     // Three units for four buyers: three 201s, one SOLD_OUT, and three ranked rows in the table.
     expect(output.match(/ 201 +bought 1/g)).toHaveLength(3);
     expect(output).toMatch(/SOLD_OUT/);
+    expect(output).toMatch(/409 +ALREADY_PURCHASED/); // a buyer's second try, after the sell-out
     const board = output.slice(output.indexOf('== 6.'));
     expect(board).toMatch(/rank +username +quantity +purchasedAt/);
     expect(board.match(/^ +[123] +demo_\w+ +1 +\d{4}-/gm)).toHaveLength(3);

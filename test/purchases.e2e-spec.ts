@@ -48,7 +48,10 @@ describe('purchases and the leaderboard (e2e)', () => {
   it('answers SOLD_OUT when nothing is left and marks the sale sold_out in the same step', async () => {
     const sale = await createSale(app, admin, { totalQuantity: 1 });
     const [winner, loser] = await registerUsers(app, 2);
-    await buy(winner, sale.id).expect(201);
+    const purchase = (await buy(winner, sale.id).expect(201)).body as object;
+    // The buyer's own purchase wins over SOLD_OUT: a retry or a second tab is told it already bought.
+    const retry = await buy(winner, sale.id).expect(409);
+    expect(retry.body).toMatchObject({ code: 'ALREADY_PURCHASED', details: purchase });
     expect((await http(app).get(`/api/sales/${sale.id}`)).body.status).toBe('sold_out');
     const rejected = await buy(loser, sale.id).expect(409);
     expect(rejected.body.code).toBe('SOLD_OUT');
@@ -265,12 +268,17 @@ describe('doomed purchase attempts (e2e, every database command counted)', () =>
     await background.hold();
     const log = recordCommands(app);
     try {
-      await buy(winner).expect(201);
+      const winnerPurchase = (await buy(winner).expect(201)).body as object;
       // The monitor sees the purchase path: without this, an empty log below would prove nothing.
       expect(log.take()).toEqual(expect.arrayContaining([expect.stringMatching(/ purchases$/)]));
-      const answers = await Promise.all(losers.map(buy));
+      // The first refusal of this sale state reads who bought, once, so a buyer's retry is told so.
+      expect((await buy(losers[0])).body.code).toBe('SOLD_OUT');
+      expect(log.take()).toEqual(['find purchases']);
+      const retry = await buy(winner).expect(409);
+      expect(retry.body).toMatchObject({ code: 'ALREADY_PURCHASED', details: winnerPurchase });
+      const answers = await Promise.all(losers.slice(1).map(buy));
       expect(answers.map((answer) => (answer.body as { code: string }).code)).toEqual(
-        losers.map(() => 'SOLD_OUT'),
+        losers.slice(1).map(() => 'SOLD_OUT'),
       );
       expect(log.take()).toEqual([]);
     } finally {

@@ -85,6 +85,13 @@ export class PurchaseRecordsService {
     );
   }
 
+  /** Every attempt in a sale, confirmed or in flight: who bought, for SaleBuyersIndex. */
+  async listAttempts(saleId: Types.ObjectId): Promise<StoredPurchase[]> {
+    return this.steps.run('purchases.listAttempts', () =>
+      this.purchases.find({ saleId }).lean<StoredPurchase[]>().exec(),
+    );
+  }
+
   async listConfirmedForUser(userId: Types.ObjectId, limit: number): Promise<StoredPurchase[]> {
     return this.purchases
       .find({ userId, state: 'confirmed' })

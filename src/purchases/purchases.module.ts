@@ -5,6 +5,7 @@ import { PurchaseReconciler } from './purchase-reconciler';
 import { PurchaseRecordsService } from './purchase-records.service';
 import { PurchasesController } from './purchases.controller';
 import { PurchasesService } from './purchases.service';
+import { SaleBuyersIndex } from './sale-buyers.index';
 import { Purchase, PurchaseSchema } from './schemas/purchase.schema';
 
 @Module({
@@ -13,7 +14,7 @@ import { Purchase, PurchaseSchema } from './schemas/purchase.schema';
     SalesModule,
   ],
   controllers: [PurchasesController],
-  providers: [PurchasesService, PurchaseRecordsService, PurchaseReconciler],
+  providers: [PurchasesService, PurchaseRecordsService, PurchaseReconciler, SaleBuyersIndex],
   exports: [PurchaseRecordsService],
 })
 export class PurchasesModule {}

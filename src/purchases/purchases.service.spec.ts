@@ -1,4 +1,6 @@
+import type { ConfigService } from '@nestjs/config';
 import { Types } from 'mongoose';
+import type { EnvironmentVariables } from '../config/env.validation';
 import { ApiError } from '../common/errors/api-error';
 import { TransactionGaveUp, type TransactionRunner } from '../database/transaction-runner';
 import type { SaleSnapshotCache } from '../sales/sale-snapshot.cache';
@@ -6,6 +8,7 @@ import type { SaleStockService } from '../sales/sale-stock.service';
 import type { StoredSale } from '../sales/schemas/sale.schema';
 import type { PurchaseRecordsService } from './purchase-records.service';
 import { PurchasesService } from './purchases.service';
+import { SaleBuyersIndex } from './sale-buyers.index';
 import type { StoredPurchase } from './schemas/purchase.schema';
 
 const user = {
@@ -37,6 +40,8 @@ function buildSale(overrides: Partial<StoredSale> = {}): StoredSale {
   };
 }
 
+const config = { get: () => 1_000 } as unknown as ConfigService<EnvironmentVariables, true>;
+
 function setup(sale: StoredSale | null, { transactions = false } = {}) {
   const pending = { _id: new Types.ObjectId(), saleId: sale?._id, quantity: 1 } as StoredPurchase;
   const records = {
@@ -61,6 +66,7 @@ function setup(sale: StoredSale | null, { transactions = false } = {}) {
     deletePending: jest.fn().mockResolvedValue(true),
     findById: jest.fn().mockResolvedValue(null),
     findBySaleAndUser: jest.fn().mockResolvedValue(null),
+    listAttempts: jest.fn().mockResolvedValue([]),
   };
   const stock = {
     // What the database's take answers: the next place in line, stamped with the later clock.
@@ -87,6 +93,7 @@ function setup(sale: StoredSale | null, { transactions = false } = {}) {
     stock as unknown as SaleStockService,
     snapshots as unknown as SaleSnapshotCache,
     runner as unknown as TransactionRunner,
+    new SaleBuyersIndex(records as unknown as PurchaseRecordsService, config),
   );
   return { service, records, stock, snapshots, runner };
 }
@@ -126,6 +133,109 @@ describe('PurchasesService', () => {
       ).toBe(code);
       expect(records.insertPending).not.toHaveBeenCalled();
       expect(stock.takeUnits).not.toHaveBeenCalled();
+    });
+  });
+
+  describe("a buyer's own purchase wins over the refusal everyone else gets", () => {
+    const attemptBy = (sale: StoredSale, state: 'confirmed' | 'pending', quantity = 1) => ({
+      _id: new Types.ObjectId(),
+      saleId: sale._id,
+      userId: new Types.ObjectId(user.id),
+      username: user.username,
+      quantity,
+      state,
+      attemptedAt: new Date(1_000),
+      purchasedAt: state === 'confirmed' ? new Date(2_000) : null,
+    });
+
+    it.each([
+      ['SOLD_OUT', buildSale({ remainingQuantity: 0, acceptedSeq: 10, soldQuantity: 10 }), 1],
+      ['SALE_ENDED', buildSale({ endTime: new Date(Date.now() - 1), acceptedSeq: 3 }), 1],
+      ['INSUFFICIENT_STOCK', buildSale({ remainingQuantity: 1, acceptedSeq: 9 }), 2],
+    ])(
+      '%s: the buyer hears ALREADY_PURCHASED with the purchase',
+      async (_block, sale, quantity) => {
+        const { service, records, stock } = setup(sale);
+        const mine = attemptBy(sale, 'confirmed', 2);
+        records.listAttempts.mockResolvedValue([mine]);
+        const error = await service
+          .purchase(user, sale._id.toHexString(), quantity)
+          .catch((e: unknown) => e);
+        expect((error as ApiError).body).toMatchObject({
+          code: 'ALREADY_PURCHASED',
+          details: {
+            id: mine._id.toHexString(),
+            quantity: 2,
+            purchasedAt: mine.purchasedAt,
+          },
+        });
+        expect(records.insertPending).not.toHaveBeenCalled();
+        expect(stock.takeUnits).not.toHaveBeenCalled();
+      },
+    );
+
+    it('reads the buyers once per sale state: later refused attempts cost no database command', async () => {
+      const sale = buildSale({ remainingQuantity: 0, acceptedSeq: 10, soldQuantity: 10 });
+      const { service, records, snapshots } = setup(sale);
+      records.listAttempts.mockResolvedValue([attemptBy(sale, 'confirmed')]);
+      const other = { ...user, id: new Types.ObjectId().toHexString() };
+      for (let i = 0; i < 5; i += 1) {
+        expect(await codeOf(service.purchase(other, sale._id.toHexString(), 1))).toBe('SOLD_OUT');
+        expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe(
+          'ALREADY_PURCHASED',
+        );
+      }
+      expect(records.listAttempts).toHaveBeenCalledTimes(1);
+      // Stock recounted back and taken again by someone else: a new state, read again.
+      snapshots.get.mockResolvedValue({ ...sale, acceptedSeq: 11 });
+      await codeOf(service.purchase(other, sale._id.toHexString(), 1));
+      expect(records.listAttempts).toHaveBeenCalledTimes(2);
+    });
+
+    it('an attempt still in flight answers inProgress, and the list is read again once the cache age passes', async () => {
+      const sale = buildSale({ remainingQuantity: 0, acceptedSeq: 10, soldQuantity: 10 });
+      const { service, records } = setup(sale);
+      records.listAttempts.mockResolvedValue([attemptBy(sale, 'pending')]);
+      const now = jest.spyOn(Date, 'now');
+      try {
+        now.mockReturnValue(50_000);
+        const first = await service
+          .purchase(user, sale._id.toHexString(), 1)
+          .catch((e: unknown) => e);
+        expect((first as ApiError).body).toMatchObject({
+          code: 'ALREADY_PURCHASED',
+          details: { inProgress: true },
+        });
+        await codeOf(service.purchase(user, sale._id.toHexString(), 1));
+        expect(records.listAttempts).toHaveBeenCalledTimes(1);
+        now.mockReturnValue(51_001); // past SALE_CACHE_TTL_MS: the attempt was let go meanwhile
+        records.listAttempts.mockResolvedValue([]);
+        expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe('SOLD_OUT');
+        expect(records.listAttempts).toHaveBeenCalledTimes(2);
+      } finally {
+        now.mockRestore();
+      }
+    });
+
+    it('before the start nobody has bought: SALE_NOT_STARTED without reading buyers', async () => {
+      const sale = buildSale({ startTime: new Date(Date.now() + 60_000) });
+      const { service, records } = setup(sale);
+      expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe(
+        'SALE_NOT_STARTED',
+      );
+      expect(records.listAttempts).not.toHaveBeenCalled();
+    });
+
+    it('with transactions, the in-transaction refusal answers the buyer the same way', async () => {
+      const sale = buildSale();
+      const { service, records, stock } = setup(sale, { transactions: true });
+      const soldOut = { ...sale, remainingQuantity: 0, acceptedSeq: 10, soldQuantity: 10 };
+      stock.findById.mockResolvedValue(soldOut);
+      records.listAttempts.mockResolvedValue([attemptBy(soldOut, 'confirmed')]);
+      expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe(
+        'ALREADY_PURCHASED',
+      );
+      expect(records.insertConfirmed).not.toHaveBeenCalled();
     });
   });
 

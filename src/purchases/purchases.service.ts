@@ -6,7 +6,7 @@ import { ApiError, notFound } from '../common/errors/api-error';
 import { ErrorCode } from '../common/errors/error-codes';
 import { isDuplicateKeyError } from '../common/errors/mongo-errors';
 import { TransactionGaveUp, TransactionRunner } from '../database/transaction-runner';
-import { purchaseBlock } from '../sales/sale-state';
+import { purchaseBlock, type PurchaseBlock } from '../sales/sale-state';
 import { SaleSnapshotCache } from '../sales/sale-snapshot.cache';
 import { SaleStockService } from '../sales/sale-stock.service';
 import type { StoredSale } from '../sales/schemas/sale.schema';
@@ -17,7 +17,9 @@ import {
   purchaseNotCompleted,
   quantityLimitExceeded,
 } from './purchase-errors';
+import { toPurchaseDto } from './purchase.mapper';
 import { PurchaseRecordsService, type NewPurchase } from './purchase-records.service';
+import { SaleBuyersIndex } from './sale-buyers.index';
 import type { StoredPurchase } from './schemas/purchase.schema';
 
 const MY_PURCHASES_LIMIT = 1_000;
@@ -25,16 +27,6 @@ const MY_PURCHASES_LIMIT = 1_000;
 const MAX_TAKE_ATTEMPTS = 3;
 
 const laterOf = (a: Date | null, b: Date): Date => (a && a > b ? a : b);
-
-function toPurchaseDto(purchase: StoredPurchase): PurchaseDto {
-  return {
-    id: purchase._id.toHexString(),
-    saleId: purchase.saleId.toHexString(),
-    username: purchase.username,
-    quantity: purchase.quantity,
-    purchasedAt: purchase.purchasedAt ?? purchase.attemptedAt,
-  };
-}
 
 /**
  * The purchase path. The database is the only judge of an accepted purchase; the in-process snapshot
@@ -47,18 +39,20 @@ export class PurchasesService {
     private readonly stock: SaleStockService,
     private readonly snapshots: SaleSnapshotCache,
     private readonly transactions: TransactionRunner,
+    private readonly buyers: SaleBuyersIndex,
   ) {}
 
   async purchase(user: AuthenticatedUser, saleId: string, quantity = 1): Promise<PurchaseDto> {
     const sale = await this.snapshots.get(saleId);
     if (!sale) throw notFound(ErrorCode.SALE_NOT_FOUND, 'Sale not found');
     if (quantity > sale.maxPerUser) throw quantityLimitExceeded(sale.maxPerUser);
+    const userId = new Types.ObjectId(user.id);
     const block = purchaseBlock(sale, new Date(), quantity);
-    if (block) throw blockedPurchase(block, sale);
+    if (block) throw await this.refusal(block, sale, userId);
 
     const purchase: NewPurchase = {
       saleId: sale._id,
-      userId: new Types.ObjectId(user.id),
+      userId,
       username: user.username,
       saleName: sale.name,
       productName: sale.product.name,
@@ -120,7 +114,7 @@ export class PurchasesService {
     const block = purchaseBlock(sale, now, purchase.quantity);
     if (block) {
       this.snapshots.remember(sale); // a committed state: later doomed attempts stay in memory
-      throw blockedPurchase(block, sale);
+      throw await this.refusal(block, sale, purchase.userId);
     }
     // What the take below will hand out: snapshot isolation turns any concurrent change of the sale
     // into a write conflict (the whole transaction retries), so these cannot differ from the take's.
@@ -229,6 +223,16 @@ export class PurchasesService {
   /** Best effort: a record left behind is abandoned by the reconciler after the pending timeout. */
   private async letGo(pending: StoredPurchase): Promise<void> {
     await this.records.deletePending(pending._id).catch(() => undefined);
+  }
+
+  /**
+   * A sale that refuses this attempt: a buyer who already bought in it hears ALREADY_PURCHASED (their
+   * purchase), not why others are refused. Nobody has bought before the start.
+   */
+  private async refusal(block: PurchaseBlock, sale: StoredSale, userId: Types.ObjectId) {
+    if (block === 'SALE_NOT_STARTED') return blockedPurchase(block, sale);
+    const earlier = await this.buyers.earlierAttempt(sale, userId);
+    return earlier ? alreadyPurchased(earlier) : blockedPurchase(block, sale);
   }
 
   private rememberIfSoldOut(sale: StoredSale): void {

@@ -1,0 +1,91 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { LRUCache } from 'lru-cache';
+import type { Types } from 'mongoose';
+import { SingleFlight } from '../common/concurrency/single-flight';
+import type { EnvironmentVariables } from '../config/env.validation';
+import type { StoredSale } from '../sales/schemas/sale.schema';
+import type { PurchaseDto } from './dto/purchase.dto';
+import { PurchaseRecordsService } from './purchase-records.service';
+import { toPurchaseDto } from './purchase.mapper';
+
+/** What a buyer's earlier attempt shows: the purchase, or that it is still being decided. */
+export type EarlierAttempt = PurchaseDto | { inProgress: true };
+
+interface Buyers {
+  /** The sale's counters when the list was read: any later take changes them. */
+  acceptedSeq: number;
+  soldQuantity: number;
+  byUser: Map<string, EarlierAttempt>;
+  /**
+   * 0 when no attempt was in flight at the read; else when the list must be read again, since an
+   * attempt's outcome can change without the counters moving.
+   */
+  unsettledUntil: number;
+}
+
+/** Sales whose buyers are kept at once; a flash sale has one or a few hot sales. */
+const MAX_SALES = 64;
+
+/**
+ * Who already bought in a sale that refuses everyone else (sold out, too little stock, ended), so that
+ * such a buyer's retry is answered ALREADY_PURCHASED, as a frontend expects, without a database command
+ * per refused attempt. The list is read once per sale state: every take moves acceptedSeq, and every
+ * taker's record exists before its take, so a list read after seeing the counters holds every buyer up
+ * to them. Pending attempts at the read make the list provisional for SALE_CACHE_TTL_MS.
+ */
+@Injectable()
+export class SaleBuyersIndex {
+  private readonly lists = new LRUCache<string, Buyers>({ max: MAX_SALES });
+  private readonly reads = new SingleFlight<Buyers>();
+  private readonly provisionalMs: number;
+
+  constructor(
+    private readonly records: PurchaseRecordsService,
+    config: ConfigService<EnvironmentVariables, true>,
+  ) {
+    this.provisionalMs = config.get('SALE_CACHE_TTL_MS', { infer: true });
+  }
+
+  async earlierAttempt(sale: StoredSale, userId: Types.ObjectId): Promise<EarlierAttempt | null> {
+    const buyers = await this.buyersOf(sale);
+    return buyers.byUser.get(userId.toHexString()) ?? null;
+  }
+
+  private async buyersOf(sale: StoredSale): Promise<Buyers> {
+    const key = sale._id.toHexString();
+    const known = this.lists.get(key);
+    if (known && this.describes(known, sale)) return known;
+    const read = await this.reads.run(`${key}:${sale.acceptedSeq}:${sale.soldQuantity}`, () =>
+      this.read(sale),
+    );
+    this.lists.set(key, read);
+    return read;
+  }
+
+  private describes(buyers: Buyers, sale: StoredSale): boolean {
+    return (
+      buyers.acceptedSeq === sale.acceptedSeq &&
+      buyers.soldQuantity === sale.soldQuantity &&
+      (buyers.unsettledUntil === 0 || buyers.unsettledUntil > Date.now())
+    );
+  }
+
+  private async read(sale: StoredSale): Promise<Buyers> {
+    const byUser = new Map<string, EarlierAttempt>();
+    let pending = false;
+    for (const record of await this.records.listAttempts(sale._id)) {
+      pending ||= record.state === 'pending';
+      byUser.set(
+        record.userId.toHexString(),
+        record.state === 'confirmed' ? toPurchaseDto(record) : { inProgress: true },
+      );
+    }
+    return {
+      acceptedSeq: sale.acceptedSeq,
+      soldQuantity: sale.soldQuantity,
+      byUser,
+      unsettledUntil: pending ? Date.now() + this.provisionalMs : 0,
+    };
+  }
+}
