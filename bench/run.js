@@ -159,7 +159,11 @@ async function seed(db, users) {
     totalQuantity: CONFIG.stormStock,
     remainingQuantity: CONFIG.stormStock,
   });
-  await db.collection('sales').insertMany([readable, soldOut, notStarted, storm]);
+  const splitStorm = sale('S2: storm over two instances', {
+    totalQuantity: CONFIG.stormStock,
+    remainingQuantity: CONFIG.stormStock,
+  });
+  await db.collection('sales').insertMany([readable, soldOut, notStarted, storm, splitStorm]);
   await db.collection('users').insertMany(
     users.map((user) => ({
       _id: user.id,
@@ -187,7 +191,7 @@ async function seed(db, users) {
       purchasedAt: new Date(now - 50_000 + i),
     })),
   );
-  return { readable, soldOut, notStarted, storm };
+  return { readable, soldOut, notStarted, storm, splitStorm };
 }
 
 /** GET a JSON body, retrying a socket the server closed between scenarios (idle keep-alive). */
@@ -213,6 +217,8 @@ async function stormInvariants(base, saleId, accepted) {
     if (board.items.length < 100) break;
   }
   const units = rows.reduce((sum, row) => sum + row.quantity, 0);
+  const times = rows.map((row) => Date.parse(row.purchasedAt));
+  const ranksInOrder = rows.every((row, i) => row.rank === i + 1);
   const usernames = new Set(rows.map((row) => row.username));
   return {
     oversold: Math.max(0, units - sale.totalQuantity, -sale.remainingQuantity),
@@ -220,9 +226,35 @@ async function stormInvariants(base, saleId, accepted) {
     countersMatchRecords:
       sale.soldQuantity === units && sale.totalQuantity - sale.remainingQuantity === units,
     acceptedResponsesMatchRecords: accepted === rows.length,
+    // First come, first served: rank n was accepted no later than rank n+1.
+    ranksAndTimesInOrder: ranksInOrder && times.every((time, i) => i === 0 || times[i - 1] <= time),
     soldQuantity: sale.soldQuantity,
     remainingQuantity: sale.remainingQuantity,
     buyers: rows.length,
+  };
+}
+
+/**
+ * A storm's outcome against the records. A request the loader gave up on (timeout) may still have been
+ * accepted: then the 201 count cannot be compared with the records, but the stock invariants must hold
+ * whatever the client saw.
+ */
+async function judgeStorm(result, base, saleId) {
+  const accepted = result.statusCodes['201'] ?? 0;
+  const invariants = await stormInvariants(base, saleId, accepted);
+  const broken =
+    invariants.oversold !== 0 ||
+    invariants.duplicates !== 0 ||
+    !invariants.countersMatchRecords ||
+    !invariants.ranksAndTimesInOrder ||
+    (result.errors === 0 && !invariants.acceptedResponsesMatchRecords);
+  return {
+    name: result.name,
+    accepted,
+    acceptedPerSecond: accepted / result.elapsedSeconds,
+    loaderErrors: result.errors,
+    ...invariants,
+    broken,
   };
 }
 
@@ -307,6 +339,35 @@ function table(rows, baseline) {
   );
 }
 
+/**
+ * The built service as production runs it (pinned to the server core), with the command counter, and
+ * --trace-gc so live heap (after each full GC) can be told apart from the headroom V8 keeps between GCs.
+ * Its stdout goes to a log file (BENCH_SERVER_LOG for the first instance).
+ */
+function startService(port, env, { profile: withProfile = false, log } = {}) {
+  const flags = withProfile ? ['--cpu-prof', `--cpu-prof-dir=${join(__dirname, 'results')}`] : [];
+  // BENCH_SERVER_FLAGS='--max-semi-space-size=4' etc.: node flags for the server alone, for experiments.
+  flags.push(...(process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean), '--trace-gc');
+  const server = startProcess(
+    0,
+    [
+      ...flags,
+      '-r',
+      join(ROOT, 'test', 'support', 'standin-workarounds.js'),
+      '-r',
+      join(__dirname, 'command-counter.js'),
+      join(ROOT, 'dist', 'main.js'),
+    ],
+    { ...env, PORT: String(port) },
+  );
+  server.log =
+    log ?? process.env.BENCH_SERVER_LOG ?? join(tmpdir(), `bench-${process.pid}-${port}.log`);
+  server.output.length = 0;
+  server.stdout.removeAllListeners('data');
+  server.stdout.pipe(require('node:fs').createWriteStream(server.log));
+  return server;
+}
+
 async function main() {
   if (!existsSync(join(ROOT, 'dist', 'main.js')))
     throw new Error('run `npm run build` first (npm run bench does)');
@@ -317,49 +378,40 @@ async function main() {
   const baselinePort = serverPort + 1;
   const children = [];
   try {
-    const profileArgs = profile
-      ? ['--cpu-prof', `--cpu-prof-dir=${join(__dirname, 'results')}`]
-      : [];
-    // BENCH_SERVER_FLAGS='--max-semi-space-size=4' etc.: node flags for the server alone, for experiments.
-    profileArgs.push(...(process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean));
-    // --trace-gc tells live heap (after each full GC) apart from the headroom V8 keeps between GCs.
-    profileArgs.push('--trace-gc');
     const commandsFile = join(tmpdir(), `bench-${process.pid}-commands.json`);
-    const server = startProcess(
-      0,
-      [
-        ...profileArgs,
-        '-r',
-        join(ROOT, 'test', 'support', 'standin-workarounds.js'),
-        '-r',
-        join(__dirname, 'command-counter.js'),
-        join(ROOT, 'dist', 'main.js'),
-      ],
+    // Both instances share the database and one Redis (rate limits, sale events), as behind a balancer.
+    const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+    const serviceEnv = {
+      NODE_ENV: 'production',
+      MONGO_URI: uri,
+      TEST_DB_ENGINE: database.engine,
+      JWT_SECRET: SECRET,
+      THROTTLE_LIMIT: '1000000000',
+      THROTTLE_PURCHASE_LIMIT: '1000000000',
+      THROTTLE_AUTH_LIMIT: '1000000000',
+      // Production hides the engine from /health by default; the bench reports it.
+      HEALTH_DETAILS: 'local',
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: `bench-${process.pid}:`,
+    };
+    const server = startService(
+      serverPort,
+      { ...serviceEnv, BENCH_COMMANDS_FILE: commandsFile },
       {
-        NODE_ENV: 'production',
-        PORT: String(serverPort),
-        MONGO_URI: uri,
-        TEST_DB_ENGINE: database.engine,
-        BENCH_COMMANDS_FILE: commandsFile,
-        JWT_SECRET: SECRET,
-        THROTTLE_LIMIT: '1000000000',
-        THROTTLE_PURCHASE_LIMIT: '1000000000',
-        THROTTLE_AUTH_LIMIT: '1000000000',
-        // Production hides the engine from /health by default; the bench reports it.
-        HEALTH_DETAILS: 'local',
+        profile,
       },
     );
     children.push(server);
-    const serverLog =
-      process.env.BENCH_SERVER_LOG ?? join(tmpdir(), `bench-${process.pid}-server.log`);
-    server.output.length = 0;
-    server.stdout.removeAllListeners('data');
-    server.stdout.pipe(require('node:fs').createWriteStream(serverLog));
     const baseline = startProcess(0, [join(__dirname, 'baseline-server.js')], {
       PORT: String(baselinePort),
     });
     children.push(baseline);
     const floorPort = baselinePort + 1;
+    const secondPort = floorPort + 1;
+    const second = startService(secondPort, serviceEnv, {
+      log: join(tmpdir(), `bench-${process.pid}-second.log`),
+    });
+    children.push(second);
     const floor = startProcess(0, [join(__dirname, 'nest-floor-server.js')], {
       PORT: String(floorPort),
     });
@@ -368,6 +420,8 @@ async function main() {
     await waitFor(`${base}/health`, server);
     await waitFor(`http://127.0.0.1:${baselinePort}/`, baseline);
     await waitFor(`http://127.0.0.1:${floorPort}/`, floor);
+    const secondBase = `http://127.0.0.1:${secondPort}`;
+    await waitFor(`${secondBase}/health`, second);
     const health = await getJson(`${base}/health`);
 
     const client = await MongoClient.connect(uri);
@@ -455,14 +509,21 @@ async function main() {
       seconds: 60,
       amount: stormUsers,
     });
+    const s2 = await run('S2', `the same race split over two instances (one Redis, one database)`, {
+      ...purchaseOn(sales.splitStorm, stormTokensFile),
+      urls: [base, secondBase],
+      warmupSeconds: 0,
+      seconds: 60,
+      amount: stormUsers,
+    });
     // The machine is shared: the baseline is measured again at the end and ratios use the mean of both.
     const bAgain = await run('B2', 'bare node:http baseline, again at the end', baselineScenario);
     const baselineRate = (b.requestsPerSecond + bAgain.requestsPerSecond) / 2;
     const rssAfter = rssMegabytes(server.pid);
-    const liveHeap = liveHeapAfterFullGcs(serverLog);
-    const accepted = s?.statusCodes['201'] ?? 0;
-    if (s) s.acceptedPerSecond = accepted / s.elapsedSeconds;
-    const invariants = s ? await stormInvariants(base, sales.storm._id, accepted) : undefined;
+    const liveHeap = liveHeapAfterFullGcs(server.log);
+    const storms = [];
+    if (s) storms.push(await judgeStorm(s, base, sales.storm._id));
+    if (s2) storms.push(await judgeStorm(s2, base, sales.splitStorm._id));
 
     const report = {
       at: new Date().toISOString(),
@@ -481,7 +542,7 @@ async function main() {
       })),
       rssMegabytes: { before: rssBefore, after: rssAfter, growth: rssAfter - rssBefore },
       liveHeapAfterFullGcMegabytes: liveHeap,
-      storm: s ? { accepted, acceptedPerSecond: s.acceptedPerSecond, ...invariants } : undefined,
+      storms,
     };
     console.log(`\n${table(results, baselineRate)}\n`);
     console.log(`${commandTable(results)}\n`);
@@ -495,10 +556,12 @@ async function main() {
         `Live heap after full GCs (MB): first ${liveHeap[0]}, last ${liveHeap.at(-1)}, max ${Math.max(...liveHeap)} over ${liveHeap.length} GCs`,
       );
     }
-    if (!invariants) return;
-    console.log(
-      `Storm: ${accepted} accepted (${s.acceptedPerSecond.toFixed(0)}/s); oversold ${invariants.oversold}, duplicate buyers ${invariants.duplicates}, counters == records: ${invariants.countersMatchRecords}, 201s == records: ${invariants.acceptedResponsesMatchRecords}`,
-    );
+    if (storms.length === 0) return;
+    for (const storm of storms) {
+      console.log(
+        `Storm ${storm.name}: ${storm.accepted} accepted (${storm.acceptedPerSecond.toFixed(0)}/s); oversold ${storm.oversold}, duplicate buyers ${storm.duplicates}, counters == records: ${storm.countersMatchRecords}, 201s == records: ${storm.acceptedResponsesMatchRecords}, ranks and times in order: ${storm.ranksAndTimesInOrder}`,
+      );
+    }
     const resultsDir = join(__dirname, 'results');
     mkdirSync(resultsDir, { recursive: true });
     const file = join(
@@ -508,20 +571,15 @@ async function main() {
     writeFileSync(file, JSON.stringify(report, null, 2));
     console.log(`Written: ${file}`);
 
-    // A request the loader gave up on (timeout) may still have been accepted: then the 201 count cannot be
-    // compared with the records, but the stock invariants must hold whatever the client saw.
-    const broken =
-      invariants.oversold !== 0 ||
-      invariants.duplicates !== 0 ||
-      !invariants.countersMatchRecords ||
-      (s.errors === 0 && !invariants.acceptedResponsesMatchRecords);
-    if (invariants.soldQuantity !== CONFIG.stormStock) {
-      console.warn(
-        `Note: ${invariants.soldQuantity} of ${CONFIG.stormStock} units sold (loader errors: ${s.errors})`,
-      );
+    for (const storm of storms) {
+      if (storm.soldQuantity !== CONFIG.stormStock) {
+        console.warn(
+          `Note: ${storm.name} sold ${storm.soldQuantity} of ${CONFIG.stormStock} units (loader errors: ${storm.loaderErrors})`,
+        );
+      }
     }
-    if (broken) {
-      console.error('INVARIANT BROKEN: see the storm line above');
+    if (storms.some((storm) => storm.broken)) {
+      console.error('INVARIANT BROKEN: see the storm lines above');
       process.exitCode = 1;
     }
   } finally {
