@@ -78,7 +78,108 @@ function rssMegabytes(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
 }
 
-async function load(name, scenario) {
+const hasWrk = (() => {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (error) {
+    return error.status === 1; // wrk --version prints its version and exits 1
+  }
+})();
+
+/** CPU seconds (user + system) a process has used so far, from /proc; null once it has exited. */
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100)
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs a loader process and samples its CPU and the server's while it runs, so a reader can tell which
+ * side was saturated: a loader near 100% of its core with a server below it means the loader set the pace.
+ */
+function runLoader(command, argv, serverPids) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    const first = { at: Date.now(), loader: null, servers: serverPids.map(cpuSeconds) };
+    let last = first;
+    const sampler = setInterval(() => {
+      const loader = cpuSeconds(child.pid);
+      if (loader === null) return;
+      first.loader ??= loader;
+      last = { at: Date.now(), loader, servers: serverPids.map(cpuSeconds) };
+    }, 200);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearInterval(sampler);
+      if (code !== 0) return reject(new Error(`${command} exited with ${code}:\n${out}`));
+      const wall = Math.max(0.001, (last.at - first.at) / 1000);
+      resolve({
+        out,
+        cpu: {
+          loaderPercent: last.loader === null ? null : (100 * (last.loader - first.loader)) / wall,
+          serverPercent: last.servers.map((cpu, i) =>
+            cpu === null ? null : (100 * (cpu - first.servers[i])) / wall,
+          ),
+        },
+      });
+    });
+  });
+}
+
+/** wrk (C, one thread on the loader core) for fixed-time scenarios: it can saturate a bare server. */
+async function loadWithWrk(name, scenario, serverPids) {
+  const tokens = scenario.tokensFile
+    ? JSON.parse(readFileSync(scenario.tokensFile, 'utf8')).join('\n')
+    : '';
+  const tokensFile = join(tmpdir(), `bench-${process.pid}-${name}.tokens`);
+  writeFileSync(tokensFile, tokens);
+  const env = {
+    BENCH_METHOD: scenario.method,
+    BENCH_PATH: scenario.path,
+    BENCH_BODY: scenario.body ?? '',
+    BENCH_TOKENS: scenario.tokensFile ? tokensFile : '',
+  };
+  Object.assign(process.env, env); // wrk's Lua reads them with os.getenv
+  const wrk = (seconds) =>
+    runLoader(
+      ...pinned(1, 'wrk', [
+        '-t1',
+        `-c${CONFIG.connections}`,
+        `-d${seconds}s`,
+        '--timeout',
+        '10s',
+        '-s',
+        join(__dirname, 'wrk-load.lua'),
+        scenario.url,
+      ]),
+      serverPids,
+    );
+  if (CONFIG.warmupSeconds > 0) await wrk(CONFIG.warmupSeconds);
+  const { out, cpu } = await wrk(CONFIG.seconds);
+  const line = out.split('\n').find((l) => l.startsWith('WRK_JSON '));
+  const result = JSON.parse(line.slice('WRK_JSON '.length));
+  const elapsedSeconds = result.durationMicros / 1e6;
+  return {
+    loader: 'wrk',
+    requestsPerSecond: result.total / elapsedSeconds,
+    total: result.total,
+    elapsedSeconds,
+    p50: result.p50Micros / 1000,
+    p99: result.p99Micros / 1000,
+    errors: result.errors,
+    statusCodes: result.statusCodes,
+    cpu,
+  };
+}
+
+async function load(name, scenario, serverPids = []) {
+  if (hasWrk && !scenario.amount && !scenario.urls) return loadWithWrk(name, scenario, serverPids);
   const file = join(tmpdir(), `bench-${process.pid}-${name}.json`);
   writeFileSync(
     file,
@@ -89,9 +190,30 @@ async function load(name, scenario) {
       ...scenario,
     }),
   );
-  const [command, argv] = pinned(1, process.execPath, [join(__dirname, 'load-worker.js'), file]);
-  const out = execFileSync(command, argv, { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }).toString();
-  return JSON.parse(out.trim().split('\n').pop());
+  const { out, cpu } = await runLoader(
+    ...pinned(1, process.execPath, [join(__dirname, 'load-worker.js'), file]),
+    serverPids,
+  );
+  return { loader: 'autocannon', ...JSON.parse(out.trim().split('\n').pop()), cpu };
+}
+
+/** Distinct free ports, held open together so the OS cannot hand one out twice. */
+async function freePorts(count) {
+  const { createServer } = require('node:net');
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => server.address().port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
 }
 
 async function startDatabase() {
@@ -325,8 +447,12 @@ function table(rows, baseline) {
     'p99 ms',
     'errors',
     'server RSS MB',
+    'server CPU %',
+    'loader CPU %',
+    'loader',
     'statuses',
   ];
+  const percent = (value) => (value === null || value === undefined ? '-' : value.toFixed(0));
   const lines = rows.map((row) => [
     row.name,
     row.requestsPerSecond.toFixed(0),
@@ -335,6 +461,9 @@ function table(rows, baseline) {
     String(row.p99),
     String(row.errors),
     ['B', 'B2', 'F'].includes(row.name) ? '-' : row.rssAfterMegabytes.toFixed(0),
+    row.cpu.serverPercent.map(percent).join('+'),
+    percent(row.cpu.loaderPercent),
+    row.loader,
     Object.entries(row.statusCodes)
       .map(([code, count]) => `${code}:${count}`)
       .join(' '),
@@ -381,8 +510,8 @@ async function main() {
   const database = await startDatabase();
   const dbName = `bench_${Date.now()}`;
   const uri = withDatabaseName(database.uri, dbName);
-  const serverPort = 5600 + Math.floor(Math.random() * 300);
-  const baselinePort = serverPort + 1;
+  // Ports the OS hands out: fixed ones collide with the machine's own services (RabbitMQ on 5672).
+  const [serverPort, baselinePort, floorPort, secondPort] = await freePorts(4);
   const children = [];
   try {
     const commandsFile = join(tmpdir(), `bench-${process.pid}-commands.json`);
@@ -413,8 +542,6 @@ async function main() {
       PORT: String(baselinePort),
     });
     children.push(baseline);
-    const floorPort = baselinePort + 1;
-    const secondPort = floorPort + 1;
     const second = startService(secondPort, serviceEnv, {
       log: join(tmpdir(), `bench-${process.pid}-second.log`),
     });
@@ -456,7 +583,7 @@ async function main() {
     const run = async (name, description, scenario) => {
       if (!selected(name)) return undefined;
       const before = await commandCounts(commandsFile);
-      const loaded = await load(name, scenario);
+      const loaded = await load(name, scenario, scenario.pids ?? [server.pid]);
       const commands = commandsDelta(before, await commandCounts(commandsFile));
       const result = {
         name,
@@ -472,12 +599,18 @@ async function main() {
       return result;
     };
     console.log(
-      `Engine: ${health.engine}; ${CONFIG.connections} connections; ${canPin ? 'server on core 0, loader on core 1' : 'no taskset: unpinned'}`,
+      `Engine: ${health.engine}; ${CONFIG.connections} connections; ${canPin ? 'server on core 0, loader on core 1' : 'no taskset: unpinned'}; loader ${hasWrk ? 'wrk (fixed-time scenarios), autocannon (storms)' : 'autocannon (no wrk installed: it may not saturate the baseline)'}`,
     );
-    const baselineScenario = { url: `http://127.0.0.1:${baselinePort}`, method: 'GET', path: '/' };
+    const baselineScenario = {
+      url: `http://127.0.0.1:${baselinePort}`,
+      method: 'GET',
+      path: '/',
+      pids: [baseline.pid],
+    };
     const b = await run('B', 'bare node:http baseline', baselineScenario);
     await run('F', 'bare NestJS+Fastify POST with a JSON body (framework floor)', {
       url: `http://127.0.0.1:${floorPort}`,
+      pids: [floor.pid],
       method: 'POST',
       path: '/floor/purchase',
       body: '{"quantity":1}',
@@ -519,6 +652,7 @@ async function main() {
     const s2 = await run('S2', `the same race split over two instances (one Redis, one database)`, {
       ...purchaseOn(sales.splitStorm, stormTokensFile),
       urls: [base, secondBase],
+      pids: [server.pid, second.pid],
       warmupSeconds: 0,
       seconds: 60,
       amount: stormUsers,
