@@ -43,16 +43,12 @@ export class PurchasesService {
   ) {}
 
   async purchase(user: AuthenticatedUser, saleId: string, quantity = 1): Promise<PurchaseDto> {
-    const sale = await this.snapshots.get(saleId);
-    if (!sale) throw notFound(ErrorCode.SALE_NOT_FOUND, 'Sale not found');
-    if (quantity > sale.maxPerUser) throw quantityLimitExceeded(sale.maxPerUser);
-    const userId = new Types.ObjectId(user.id);
-    const block = purchaseBlock(sale, new Date(), quantity);
-    if (block) throw await this.refusal(block, sale, userId);
+    const sale = await this.judgeFromMemory(user, saleId, quantity);
+    if (sale instanceof ApiError) throw sale;
 
     const purchase: NewPurchase = {
       saleId: sale._id,
-      userId,
+      userId: new Types.ObjectId(user.id),
       username: user.username,
       saleName: sale.name,
       productName: sale.product.name,
@@ -66,6 +62,23 @@ export class PurchasesService {
       if (isDuplicateKeyError(error)) throw await this.duplicateOf(purchase);
       throw error;
     }
+  }
+
+  /**
+   * What memory alone tells about an attempt: the refusal it is certain to get (unknown sale, too many
+   * units, not open, already bought), or the sale when only the database can judge. The ordinary path
+   * and the fast lane (PurchaseFastLane) both ask this, so a refusal has one rule wherever it is answered.
+   */
+  async judgeFromMemory(
+    user: AuthenticatedUser,
+    saleId: string,
+    quantity: number,
+  ): Promise<StoredSale | ApiError> {
+    const sale = await this.snapshots.get(saleId);
+    if (!sale) return notFound(ErrorCode.SALE_NOT_FOUND, 'Sale not found');
+    if (quantity > sale.maxPerUser) return quantityLimitExceeded(sale.maxPerUser);
+    const block = purchaseBlock(sale, new Date(), quantity);
+    return block ? this.refusal(block, sale, user.id) : sale;
   }
 
   /**
@@ -114,7 +127,7 @@ export class PurchasesService {
     const block = purchaseBlock(sale, now, purchase.quantity);
     if (block) {
       this.snapshots.remember(sale); // a committed state: later doomed attempts stay in memory
-      throw await this.refusal(block, sale, purchase.userId);
+      throw await this.refusal(block, sale, purchase.userId.toHexString());
     }
     // What the take below will hand out: snapshot isolation turns any concurrent change of the sale
     // into a write conflict (the whole transaction retries), so these cannot differ from the take's.
@@ -229,7 +242,7 @@ export class PurchasesService {
    * A sale that refuses this attempt: a buyer who already bought in it hears ALREADY_PURCHASED (their
    * purchase), not why others are refused. Nobody has bought before the start.
    */
-  private async refusal(block: PurchaseBlock, sale: StoredSale, userId: Types.ObjectId) {
+  private async refusal(block: PurchaseBlock, sale: StoredSale, userId: string) {
     if (block === 'SALE_NOT_STARTED') return blockedPurchase(block, sale);
     const earlier = await this.buyers.earlierAttempt(sale, userId);
     return earlier ? alreadyPurchased(earlier) : blockedPurchase(block, sale);

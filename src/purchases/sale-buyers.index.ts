@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { LRUCache } from 'lru-cache';
-import type { Types } from 'mongoose';
 import { SingleFlight } from '../common/concurrency/single-flight';
 import type { EnvironmentVariables } from '../config/env.validation';
 import type { StoredSale } from '../sales/schemas/sale.schema';
@@ -47,9 +46,9 @@ export class SaleBuyersIndex {
     this.provisionalMs = config.get('SALE_CACHE_TTL_MS', { infer: true });
   }
 
-  async earlierAttempt(sale: StoredSale, userId: Types.ObjectId): Promise<EarlierAttempt | null> {
+  async earlierAttempt(sale: StoredSale, userId: string): Promise<EarlierAttempt | null> {
     const buyers = await this.buyersOf(sale);
-    return buyers.byUser.get(userId.toHexString()) ?? null;
+    return buyers.byUser.get(userId) ?? null;
   }
 
   private async buyersOf(sale: StoredSale): Promise<Buyers> {
