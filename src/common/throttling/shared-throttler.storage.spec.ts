@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import type { ThrottlerStorage } from '@nestjs/throttler';
 import type Redis from 'ioredis';
 import { SharedThrottlerStorage } from './shared-throttler.storage';
 
@@ -18,10 +17,7 @@ describe('SharedThrottlerStorage', () => {
     warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     redis = { status: 'ready' };
     shared = { increment: jest.fn().mockResolvedValue(RECORD) };
-    storage = new SharedThrottlerStorage(
-      redis as unknown as Redis,
-      shared as unknown as ThrottlerStorage,
-    );
+    storage = new SharedThrottlerStorage(redis as unknown as Redis, shared);
   });
   afterEach(() => {
     storage.onModuleDestroy();
@@ -45,7 +41,7 @@ describe('SharedThrottlerStorage', () => {
     expect(warn).not.toHaveBeenCalled();
   });
 
-  it('answers a failed Redis call from local counters, logs once, and retries Redis a second later', async () => {
+  it('answers a failed Redis call from local counters and asks Redis again a second later', async () => {
     shared.increment.mockRejectedValue(new Error('Command timed out'));
     expect(await hit()).toMatchObject({ totalHits: 1, isBlocked: false });
     expect(await hit()).toMatchObject({ totalHits: 2 });
@@ -53,15 +49,45 @@ describe('SharedThrottlerStorage', () => {
     now += 1_000;
     expect(await hit()).toMatchObject({ totalHits: 3 });
     expect(shared.increment).toHaveBeenCalledTimes(2);
-    expect(warn).toHaveBeenCalledTimes(1);
-    expect(warn.mock.calls[0][0]).toMatch(/Command timed out/);
-
     shared.increment.mockResolvedValue(RECORD);
     now += 1_000;
     expect(await hit()).toEqual(RECORD);
-    shared.increment.mockRejectedValue(new Error('READONLY'));
+  });
+
+  it('leaves a dropped connection to RedisConnections and logs a retry failing on a live one, once', async () => {
+    shared.increment.mockRejectedValue(new Error("Stream isn't writeable"));
+    await Promise.all([hit(), hit(), hit()]); // in flight when the connection drops
+    expect(warn).not.toHaveBeenCalled();
+    for (let i = 0; i < 3; i += 1) {
+      now += 1_000;
+      await hit();
+    }
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0][0]).toMatch(/Stream isn't writeable/);
+
+    shared.increment.mockResolvedValue(RECORD);
+    now += 1_000;
     await hit();
-    expect(warn).toHaveBeenCalledTimes(2); // a new failure after a success is a new episode
+    shared.increment.mockRejectedValue(new Error('READONLY'));
+    now += 1_000;
+    await hit();
+    now += 1_000;
+    await hit();
+    expect(warn).toHaveBeenCalledTimes(2); // failing again after a success is a new episode
+    expect(warn.mock.calls[1][0]).toMatch(/READONLY/);
+  });
+
+  it('does not log a retry that fails because the connection is dropping', async () => {
+    shared.increment.mockRejectedValue(new Error('Command timed out'));
+    await hit();
+    now += 1_000;
+    shared.increment.mockImplementation(() => {
+      redis.status = 'reconnecting';
+      return Promise.reject(new Error('Connection is closed.'));
+    });
+    await hit();
+    expect(shared.increment).toHaveBeenCalledTimes(2);
+    expect(warn).not.toHaveBeenCalled();
   });
 
   it('blocks past the limit on local counters too, so an outage never lifts a limit', async () => {

@@ -6,7 +6,7 @@ import type Redis from 'ioredis';
 import { once } from 'node:events';
 import { FixedWindowThrottlerStorage } from './fixed-window-throttler.storage';
 
-/** After a failed Redis call, count locally this long before asking Redis again (a hung Redis costs one timeout, not one per request). */
+/** After a failed Redis call, count locally this long before asking Redis again. */
 const RETRY_AFTER_FAILURE_MS = 1_000;
 
 /**
@@ -15,15 +15,16 @@ const RETRY_AFTER_FAILURE_MS = 1_000;
  *
  * A limit is a guard against abuse, not a judge of anything, so Redis never fails a request: while
  * the connection is not ready, or a call fails, that request is counted by this instance's own
- * fixed-window counters (each instance then allows the full limit on its own). A dropped connection
- * is logged once by RedisConnections; a failing call on a live connection (a hung or read-only
- * Redis) is logged here once, until a call succeeds again.
+ * fixed-window counters (each instance then allows the full limit on its own). After a failed call
+ * it waits a second before asking Redis again, so a hung Redis costs one command timeout, not one per
+ * request. Nothing is logged per request.
  */
 export class SharedThrottlerStorage implements ThrottlerStorage, OnModuleDestroy {
   private readonly logger = new Logger('Throttling');
   private readonly local = new FixedWindowThrottlerStorage();
   private skipRedisUntil = 0;
-  private failing = false;
+  private lastCallFailed = false;
+  private failureLogged = false;
 
   constructor(
     private readonly redis: Redis | null,
@@ -57,22 +58,26 @@ export class SharedThrottlerStorage implements ThrottlerStorage, OnModuleDestroy
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
     if (this.shared && this.isShared) {
+      const retry = this.lastCallFailed;
       try {
         const record = await this.shared.increment(key, ttl, limit, blockDuration, throttlerName);
-        this.failing = false;
+        this.lastCallFailed = this.failureLogged = false;
         return record;
       } catch (error) {
-        this.reportFailure(error as Error);
+        this.onFailure(error as Error, retry);
       }
     }
     return this.local.increment(key, ttl, limit, blockDuration, throttlerName);
   }
 
-  private reportFailure(error: Error): void {
+  private onFailure(error: Error, retry: boolean): void {
+    this.lastCallFailed = true;
     this.skipRedisUntil = Date.now() + RETRY_AFTER_FAILURE_MS;
-    // A lost connection is RedisConnections' one log line; a live one that fails calls is ours.
-    if (this.failing || this.redis?.status !== 'ready') return;
-    this.failing = true;
+    // A dropping connection fails the calls in flight, and RedisConnections reports the drop. A retry
+    // that fails again on a connection that says it is ready is another trouble (a hung or read-only
+    // Redis), reported here once until a call succeeds.
+    if (!retry || this.failureLogged || this.redis?.status !== 'ready') return;
+    this.failureLogged = true;
     this.logger.warn(
       `Redis rate-limit calls fail (${error.message}): counting per instance until they succeed again`,
     );

@@ -1,0 +1,50 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { freePort, isRunning, portOpen, waitUntil } from './processes';
+
+/**
+ * A redis-server of a test's own, on a free port, for tests that need Redis to die (the shared one on
+ * 6379 is never stopped). No persistence: a restart comes back empty, as after a crash without AOF.
+ */
+export class PrivateRedis {
+  private child: ChildProcess | undefined;
+
+  private constructor(readonly port: number) {}
+
+  static async start(): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort());
+    await redis.restart();
+    return redis;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}/0`;
+  }
+
+  /** Starts it (again) on the same port and waits until it accepts connections. */
+  async restart(): Promise<void> {
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ];
+    this.child = spawn('redis-server', args, { stdio: 'ignore' });
+    await waitUntil(() => portOpen(this.port), 10_000, `redis-server on port ${this.port}`);
+  }
+
+  /** SIGKILL, as a crash: clients see their connections drop. */
+  async kill(): Promise<void> {
+    const pid = this.child?.pid;
+    if (pid === undefined || !isRunning(pid)) return;
+    process.kill(pid, 'SIGKILL');
+    await waitUntil(
+      async () => !isRunning(pid) && !(await portOpen(this.port)),
+      10_000,
+      'redis-server gone',
+    );
+  }
+}
