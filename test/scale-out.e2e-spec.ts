@@ -4,11 +4,7 @@ import { createSale } from './factories/catalog.factory';
 import { registerUsers, type TestUser } from './factories/users.factory';
 import { itWhen, testRedis } from './support/conditional-tests';
 import { expectStockInvariants } from './support/invariants';
-import {
-  redisServerInstalled,
-  startPrivateRedis,
-  type PrivateRedis,
-} from './support/private-redis';
+import { PrivateRedis, redisServerInstalled } from './support/private-redis';
 import { adminToken, createTestApp, http, uniqueDatabaseName } from './support/test-app';
 
 interface Outcome {
@@ -122,7 +118,7 @@ describe('two instances on one database and one Redis (e2e)', () => {
   itWhen(redisServerInstalled, 'no redis-server binary to start a private Redis')(
     'Redis stopped mid-storm: no oversell, every request answered, and the service still serves',
     async () => {
-      const redis: PrivateRedis = await startPrivateRedis();
+      const redis = await PrivateRedis.start();
       try {
         const pair = await boot(redis.url);
         admin = await adminToken(pair[0]);

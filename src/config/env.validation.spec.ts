@@ -109,4 +109,20 @@ describe('validateEnvironment', () => {
     );
     expect(() => validateEnvironment({ PUBLIC_URL: 'api.example.com' })).toThrow(/PUBLIC_URL/);
   });
+
+  it('accepts TRUST_PROXY as false (default), true, a hop count or addresses/CIDRs', () => {
+    expect(validateEnvironment({}).TRUST_PROXY).toBe('false');
+    expect(validateEnvironment({ TRUST_PROXY: '' }).TRUST_PROXY).toBe('false');
+    for (const value of ['true', 'false', '1', '10.0.0.0/8,127.0.0.1', 'loopback, ::1'])
+      expect(validateEnvironment({ TRUST_PROXY: value }).TRUST_PROXY).toBe(value);
+  });
+
+  it.each(['yes', '-1', '10.0.0.0/33', 'proxy.example.com', '10.0.0.1;10.0.0.2'])(
+    'stops boot on TRUST_PROXY=%j with a message showing the accepted forms',
+    (value) => {
+      expect(() => validateEnvironment({ TRUST_PROXY: value })).toThrow(
+        /TRUST_PROXY: TRUST_PROXY must be false, true, a hop count \(e\.g\. 1\) or comma-separated addresses\/CIDRs/,
+      );
+    },
+  );
 });

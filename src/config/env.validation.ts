@@ -11,9 +11,11 @@ import {
   Max,
   Min,
   MinLength,
+  ValidateBy,
   ValidateIf,
   validateSync,
 } from 'class-validator';
+import { parseTrustProxy, TRUST_PROXY_HINT } from '../common/http/trust-proxy';
 import { passwordProblem } from '../common/validation/password-policy';
 import { secretWeakness } from './secret-strength';
 
@@ -230,6 +232,20 @@ export class EnvironmentVariables {
   @IsOptional()
   @Matches(/^https?:\/\/[^\s]+$/, { message: 'PUBLIC_URL must be an http(s) URL' })
   PUBLIC_URL?: string;
+
+  /**
+   * Which proxies may name the client in X-Forwarded-For: `false` (none: the socket's address is the
+   * client), `true` (any), a hop count, or comma-separated addresses/CIDRs. Rate limits by IP and
+   * HEALTH_DETAILS=local use the address this yields.
+   */
+  @ValidateBy({
+    name: 'isTrustProxy',
+    validator: {
+      validate: (value) => typeof value === 'string' && parseTrustProxy(value) !== undefined,
+      defaultMessage: () => TRUST_PROXY_HINT,
+    },
+  })
+  TRUST_PROXY = 'false';
 
   /**
    * The shared store for several instances: rate limits and sale events (e.g. redis://127.0.0.1:6379/0).

@@ -46,11 +46,29 @@ export function testEnvironment(database: string, env: Record<string, string> = 
   };
 }
 
+/**
+ * @nestjs/config copies validated variables into process.env where unset, and ConfigService.get falls
+ * back to process.env for a variable this app left unset: one app's REDIS_URL would become the next
+ * app's in the same worker. Overrides that were not in the environment before are taken out again.
+ */
+function forgetOverrides(overrides: Record<string, string>, before: Set<string>): void {
+  for (const key of Object.keys(overrides)) if (!before.has(key)) delete process.env[key];
+}
+
 export async function createTestApp(
   database: string,
   env: Record<string, string> = {},
 ): Promise<NestFastifyApplication> {
   const overrides = testEnvironment(database, env);
+  const before = new Set(Object.keys(process.env));
+  try {
+    return await bootTestApp(overrides);
+  } finally {
+    forgetOverrides(overrides, before);
+  }
+}
+
+async function bootTestApp(overrides: Record<string, string>): Promise<NestFastifyApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [AppModule.forRoot(overrides)],
   }).compile();

@@ -24,6 +24,8 @@ const BEARER = /^Bearer (\S+)$/;
  * A refusal (no token, a bad one) never reaches the throttler guard, so refusals are counted here, per
  * IP: past THROTTLE_AUTH_FAILURE_LIMIT in a window, that IP's refusals become 429 (token guessing and
  * log flooding cost a budget). A valid token from the same IP still passes.
+ *
+ * On @Public() routes a token is optional and only decides who the throttler counts the request as.
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
@@ -42,26 +44,44 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (isPublic) return true;
     const request = context.switchToHttp().getRequest<BearerRequest>();
     const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
-    const known = token ? this.verified.get(token) : undefined;
-    if (known) {
-      request.user = known;
+    if (this.isPublic(context)) {
+      // Only who the request is counted as changes: a valid token keys the throttler by user; a
+      // missing, bad or expired one leaves the request anonymous (per IP). A public route never says 401.
+      if (request.headers.authorization !== undefined)
+        await this.attachBearer(context, request, token).catch(() => undefined);
       return true;
     }
     try {
-      await super.canActivate(context);
+      await this.attachBearer(context, request, token);
     } catch (error) {
       await this.countFailure(context, request.ip);
       throw error;
     }
-    if (token && request.user) this.remember(token, request.user);
     return true;
+  }
+
+  private isPublic(context: ExecutionContext): boolean {
+    return this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+  }
+
+  /** request.user from the remembered verification, else from the JWT strategy; 401 when neither accepts it. */
+  private async attachBearer(
+    context: ExecutionContext,
+    request: BearerRequest,
+    token: string | undefined,
+  ): Promise<void> {
+    const known = token ? this.verified.get(token) : undefined;
+    if (known) {
+      request.user = known;
+      return;
+    }
+    await super.canActivate(context);
+    if (token && request.user) this.remember(token, request.user);
   }
 
   private async countFailure(context: ExecutionContext, ip: string): Promise<void> {

@@ -13,6 +13,7 @@ import { EdgeThrottle } from './edge-throttle';
 import { registerJsonBodyParser } from './json-body-parser';
 import { answerClientError, answerFrameworkError } from './low-level-errors';
 import { RouteTable } from './route-table';
+import { parseTrustProxy } from './trust-proxy';
 import { API_SECURITY_HEADERS, DOCS_SECURITY_HEADERS } from './security-headers';
 
 export type HttpSettings = Pick<
@@ -27,6 +28,7 @@ export type HttpSettings = Pick<
   | 'MAX_CONNECTIONS'
   | 'THROTTLE_TTL'
   | 'THROTTLE_LIMIT'
+  | 'TRUST_PROXY'
 >;
 
 /** fastify's default; a path parameter longer than this is 414 URI_TOO_LONG (ids are 24 characters). */
@@ -37,7 +39,8 @@ const isSwaggerUi = (url: string) => url.startsWith('/api-docs');
 
 function serverOptions(settings: HttpSettings): FastifyHttpOptions<Server> {
   return {
-    trustProxy: false,
+    // Validated at boot; Fastify (proxy-addr) then derives request.ip, .protocol and .host from it.
+    trustProxy: parseTrustProxy(settings.TRUST_PROXY) ?? false,
     bodyLimit: settings.BODY_LIMIT_BYTES,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // The whole request (headers and body) must arrive within this; node checks it on an interval.

@@ -8,13 +8,20 @@ export function throttleScopeOf(context: ExecutionContext): ThrottleScope | unde
 }
 
 /**
- * Counts requests per user when a valid token came with them (the JWT guard runs first), else per IP.
+ * Counts requests per user when a valid token came with them, on public routes too (the JWT guard
+ * runs first and attaches the bearer), else per client IP (TRUST_PROXY decides which address that is).
+ * Register and login stay per IP even with a token: they are where tokens come from, and keying them
+ * by token would give a client one guessing budget per token it holds.
  * Scoped routes share one counter per scope (purchases: per sale); others count per route.
  */
 @Injectable()
 export class AppThrottlerGuard extends ThrottlerGuard {
-  protected override getTracker(req: { user?: AuthenticatedUser; ip: string }): Promise<string> {
-    return Promise.resolve(req.user ? `user:${req.user.id}` : `ip:${req.ip}`);
+  protected override getTracker(
+    req: { user?: AuthenticatedUser; ip: string },
+    context?: ExecutionContext,
+  ): Promise<string> {
+    const user = context && throttleScopeOf(context) === 'auth' ? undefined : req.user;
+    return Promise.resolve(user ? `user:${user.id}` : `ip:${req.ip}`);
   }
 
   protected override generateKey(context: ExecutionContext, tracker: string, name: string): string {

@@ -3,14 +3,18 @@ import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import type { EnvironmentVariables } from '../../config/env.validation';
+import { RedisConnections } from '../../redis/redis-connections';
 import { AppThrottlerGuard, throttleScopeOf } from './app-throttler.guard';
-import { FixedWindowThrottlerStorage } from './fixed-window-throttler.storage';
+import { SharedThrottlerStorage } from './shared-throttler.storage';
 
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<EnvironmentVariables, true>) => {
+      inject: [ConfigService, RedisConnections],
+      useFactory: async (
+        config: ConfigService<EnvironmentVariables, true>,
+        redis: RedisConnections,
+      ) => {
         const limits = {
           auth: config.get('THROTTLE_AUTH_LIMIT', { infer: true }),
           purchase: config.get('THROTTLE_PURCHASE_LIMIT', { infer: true }),
@@ -18,7 +22,8 @@ import { FixedWindowThrottlerStorage } from './fixed-window-throttler.storage';
           general: config.get('THROTTLE_LIMIT', { infer: true }),
         };
         return {
-          storage: new FixedWindowThrottlerStorage(),
+          // With REDIS_URL every instance counts in one place; without it (or while Redis is down), in process.
+          storage: await SharedThrottlerStorage.connect(redis.open('throttle')),
           throttlers: [
             {
               name: 'default',
