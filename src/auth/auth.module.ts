@@ -12,6 +12,7 @@ import { JwtKeyModule } from './jwt-key.module';
 import { JWT_SECRET_KEY, toExpiresIn } from './jwt-secret';
 import { PasswordHasher } from './password-hasher';
 import { JwtStrategy } from './strategies/jwt.strategy';
+import { VerifiedTokens } from './verified-tokens';
 
 @Module({
   imports: [
@@ -39,7 +40,7 @@ import { JwtStrategy } from './strategies/jwt.strategy';
     }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, PasswordHasher, JwtStrategy, AdminBootstrapService],
-  exports: [JwtKeyModule, JwtModule],
+  providers: [AuthService, PasswordHasher, JwtStrategy, AdminBootstrapService, VerifiedTokens],
+  exports: [JwtKeyModule, JwtModule, VerifiedTokens],
 })
 export class AuthModule {}

@@ -221,6 +221,14 @@ export class EnvironmentVariables {
   @Max(10_000)
   SALE_CACHE_TTL_MS = 1_000;
 
+  /**
+   * Answer purchase attempts that memory can refuse (sold out, not started, ended, already bought,
+   * throttled) before the router, with the same answers; `false` sends every attempt the ordinary way.
+   */
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'PURCHASE_FAST_LANE must be true or false' })
+  PURCHASE_FAST_LANE = true;
+
   /** Origins allowed to call from a browser: comma-separated, or `*`; unset = any outside production. */
   @IsOptional()
   @Matches(/^\s*(\*|https?:\/\/[^\s,/]+)\s*(,\s*(\*|https?:\/\/[^\s,/]+)\s*)*$/, {

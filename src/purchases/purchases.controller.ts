@@ -18,7 +18,7 @@ import {
 import { ErrorCode } from '../common/errors/error-codes';
 import { ParseObjectIdPipe } from '../common/pipes/parse-object-id.pipe';
 import { ThrottleScope } from '../common/throttling/throttle-scope.decorator';
-import { CreatePurchaseDto } from './dto/create-purchase.dto';
+import { CreatePurchaseDto, DEFAULT_PURCHASE_QUANTITY } from './dto/create-purchase.dto';
 import { MyPurchaseDto, MyPurchasePageDto, PurchaseDto } from './dto/purchase.dto';
 import { PurchasesService } from './purchases.service';
 
@@ -56,7 +56,7 @@ export class PurchasesController {
     @Param('id', ParseObjectIdPipe) saleId: string,
     @Body() dto: CreatePurchaseDto,
   ): Promise<PurchaseDto> {
-    return this.purchases.purchase(user, saleId, dto.quantity);
+    return this.purchases.purchase(user, saleId, dto.quantity ?? DEFAULT_PURCHASE_QUANTITY);
   }
 
   @Get('purchases/me')

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { AuthModule } from '../auth/auth.module';
 import { SalesModule } from '../sales/sales.module';
+import { PurchaseFastLane } from './fast-lane/purchase-fast-lane';
 import { PurchaseReconciler } from './purchase-reconciler';
 import { PurchaseRecordsService } from './purchase-records.service';
 import { PurchasesController } from './purchases.controller';
@@ -12,9 +14,16 @@ import { Purchase, PurchaseSchema } from './schemas/purchase.schema';
   imports: [
     MongooseModule.forFeature([{ name: Purchase.name, schema: PurchaseSchema }]),
     SalesModule,
+    AuthModule,
   ],
   controllers: [PurchasesController],
-  providers: [PurchasesService, PurchaseRecordsService, PurchaseReconciler, SaleBuyersIndex],
+  providers: [
+    PurchasesService,
+    PurchaseRecordsService,
+    PurchaseReconciler,
+    SaleBuyersIndex,
+    PurchaseFastLane,
+  ],
   exports: [PurchaseRecordsService],
 })
 export class PurchasesModule {}

@@ -42,7 +42,7 @@ export class PurchasesService {
     private readonly buyers: SaleBuyersIndex,
   ) {}
 
-  async purchase(user: AuthenticatedUser, saleId: string, quantity = 1): Promise<PurchaseDto> {
+  async purchase(user: AuthenticatedUser, saleId: string, quantity: number): Promise<PurchaseDto> {
     const sale = await this.judgeFromMemory(user, saleId, quantity);
     if (sale instanceof ApiError) throw sale;
 

@@ -4,22 +4,18 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { InjectThrottlerStorage, ThrottlerStorage } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
-import { LRUCache } from 'lru-cache';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-codes';
 import { IS_PUBLIC_KEY } from '../../common/decorators/public.decorator';
 import type { EnvironmentVariables } from '../../config/env.validation';
 import type { AuthenticatedUser } from '../authenticated-user';
+import { bearerToken, VerifiedTokens } from '../verified-tokens';
 
 type BearerRequest = { headers: { authorization?: string }; user?: AuthenticatedUser; ip: string };
 
-const BEARER = /^Bearer (\S+)$/;
-
 /**
  * Passport's JWT strategy verifies each token the first time this process sees it; the verified claims
- * are then remembered, keyed by the whole token string (signature included, so nothing unverified can
- * match), until the token expires. In a flash sale the same buyers send the same token again and again,
- * and verification was the largest single cost of a refused purchase.
+ * are then remembered (VerifiedTokens) until the token expires.
  *
  * A refusal (no token, a bad one) never reaches the throttler guard, so refusals are counted here, per
  * IP: past THROTTLE_AUTH_FAILURE_LIMIT in a window, that IP's refusals become 429 (token guessing and
@@ -29,12 +25,12 @@ const BEARER = /^Bearer (\S+)$/;
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
-  private readonly verified = new LRUCache<string, AuthenticatedUser>({ max: 50_000 });
   private readonly failureWindowMs: number;
   private readonly failureLimit: number;
 
   constructor(
     private readonly reflector: Reflector,
+    private readonly tokens: VerifiedTokens,
     @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
     config: ConfigService<EnvironmentVariables, true>,
   ) {
@@ -45,7 +41,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<BearerRequest>();
-    const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
+    const token = bearerToken(request.headers.authorization);
     if (this.isPublic(context)) {
       // Only who the request is counted as changes: a valid token keys the throttler by user; a
       // missing, bad or expired one leaves the request anonymous (per IP). A public route never says 401.
@@ -75,13 +71,13 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     request: BearerRequest,
     token: string | undefined,
   ): Promise<void> {
-    const known = token ? this.verified.get(token) : undefined;
+    const known = this.tokens.userOf(token);
     if (known) {
       request.user = known;
       return;
     }
     await super.canActivate(context);
-    if (token && request.user) this.remember(token, request.user);
+    if (token && request.user) this.tokens.remember(token, request.user);
   }
 
   private async countFailure(context: ExecutionContext, ip: string): Promise<void> {
@@ -113,10 +109,5 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       );
     }
     return user;
-  }
-
-  private remember(token: string, user: AuthenticatedUser): void {
-    const ttl = user.tokenExpiresAt - Date.now();
-    if (ttl > 0) this.verified.set(token, user, { ttl });
   }
 }

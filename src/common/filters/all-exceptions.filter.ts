@@ -2,15 +2,19 @@ import { ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/comm
 import type { FastifyReply } from 'fastify';
 import { toErrorBody } from './error-mapping';
 
-/** Renders every error as `{statusCode, code, message, details?}`; unknown ones are logged, never leaked. */
+const logger = new Logger('Errors');
+
+/** Renders an error as `{statusCode, code, message, details?}`; unknown ones are logged, never leaked. */
+export function answerError(reply: FastifyReply, error: unknown): FastifyReply {
+  const { body, known } = toErrorBody(error);
+  if (!known) logger.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  return reply.status(body.statusCode).send(body);
+}
+
+/** Every error a route lets out, answered by answerError (the purchase fast lane answers through it too). */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
-  private readonly logger = new Logger('Errors');
-
   catch(error: unknown, host: ArgumentsHost): void {
-    const { body, known } = toErrorBody(error);
-    if (!known) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    void reply.status(body.statusCode).send(body);
+    void answerError(host.switchToHttp().getResponse<FastifyReply>(), error);
   }
 }

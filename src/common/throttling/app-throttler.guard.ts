@@ -3,6 +3,16 @@ import { ThrottlerGuard } from '@nestjs/throttler';
 import type { AuthenticatedUser } from '../../auth/authenticated-user';
 import { THROTTLE_SCOPE_KEY, type ThrottleScope } from './throttle-scope.decorator';
 
+const COUNTED = Symbol('throttle counted');
+
+/**
+ * The request was already counted by this guard's own code, run early (the purchase fast lane runs it
+ * before the router and hands the request on when only the database can answer): count it once.
+ */
+export const markThrottleCounted = (request: object) => {
+  (request as { [COUNTED]?: true })[COUNTED] = true;
+};
+
 export function throttleScopeOf(context: ExecutionContext): ThrottleScope | undefined {
   return Reflect.getMetadata(THROTTLE_SCOPE_KEY, context.getHandler()) as ThrottleScope | undefined;
 }
@@ -16,6 +26,11 @@ export function throttleScopeOf(context: ExecutionContext): ThrottleScope | unde
  */
 @Injectable()
 export class AppThrottlerGuard extends ThrottlerGuard {
+  override canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<{ [COUNTED]?: true }>();
+    return request[COUNTED] ? Promise.resolve(true) : super.canActivate(context);
+  }
+
   protected override getTracker(
     req: { user?: AuthenticatedUser; ip: string },
     context?: ExecutionContext,

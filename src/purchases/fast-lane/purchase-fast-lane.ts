@@ -1,0 +1,129 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  type ThrottlerModuleOptions,
+  ThrottlerStorage,
+} from '@nestjs/throttler';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthenticatedUser } from '../../auth/authenticated-user';
+import { RolesGuard } from '../../auth/guards/roles.guard';
+import { bearerToken, VerifiedTokens } from '../../auth/verified-tokens';
+import { ApiError } from '../../common/errors/api-error';
+import { answerError } from '../../common/filters/all-exceptions.filter';
+import { isObjectIdString } from '../../common/pipes/parse-object-id.pipe';
+import {
+  AppThrottlerGuard,
+  markThrottleCounted,
+} from '../../common/throttling/app-throttler.guard';
+import type { EnvironmentVariables } from '../../config/env.validation';
+import { PurchasesController } from '../purchases.controller';
+import { PurchasesService } from '../purchases.service';
+import { plainPurchaseQuantity } from './plain-purchase-body';
+
+/** The route as Fastify knows it: the global prefix and the controller's path. */
+const PURCHASE_ROUTE = '/api/sales/:id/purchase';
+
+type PurchaseRequest = FastifyRequest<{ Params: { id?: string } }> & { user?: AuthenticatedUser };
+
+interface Attempt {
+  user: AuthenticatedUser;
+  saleId: string;
+  quantity: number;
+}
+
+/**
+ * Answers the purchase attempts that memory can refuse (sold out, not started, ended, already bought,
+ * too many units, unknown sale, throttled) in a Fastify hook before Nest's router, pipes and exception
+ * filter: in a flash sale they are nearly every request. It decides nothing of its own: the token comes
+ * from the JWT guard's verified tokens, the role check and the throttle count are the guards' own code
+ * (RolesGuard, AppThrottlerGuard) run on the route's metadata, the refusal is
+ * PurchasesService.judgeFromMemory and the answer goes through the exception filter's answerError. A
+ * request it is not certain about (an unverified token, an odd id or body) goes the ordinary way
+ * untouched; one it counted but cannot refuse goes on marked as counted. test/fast-lane.e2e-spec.ts
+ * runs one table of requests both ways and compares the answers.
+ */
+@Injectable()
+export class PurchaseFastLane implements OnModuleInit {
+  private readonly roles: RolesGuard;
+  private readonly throttle: AppThrottlerGuard;
+  private readonly handler = Object.getOwnPropertyDescriptor(
+    PurchasesController.prototype,
+    'purchase',
+  )!.value as () => unknown;
+  /** Attempts answered here rather than by the route, since boot. */
+  answered = 0;
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly purchases: PurchasesService,
+    private readonly tokens: VerifiedTokens,
+    private readonly config: ConfigService<EnvironmentVariables, true>,
+    @InjectThrottlerOptions() throttlerOptions: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() throttlerStorage: ThrottlerStorage,
+    reflector: Reflector,
+  ) {
+    this.roles = new RolesGuard(reflector);
+    this.throttle = new AppThrottlerGuard(throttlerOptions, throttlerStorage, reflector);
+  }
+
+  /** Runs before Fastify is ready, so the hook reaches the route (hooks are bound at ready). */
+  async onModuleInit(): Promise<void> {
+    if (!this.config.get('PURCHASE_FAST_LANE', { infer: true })) return;
+    await this.throttle.onModuleInit();
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    fastify.addHook('preHandler', (request, reply, done) => {
+      if (request.method !== 'POST' || request.routeOptions.url !== PURCHASE_ROUTE) return done();
+      this.refuse(request as PurchaseRequest, reply).then(
+        (answered) => answered || done(),
+        () => done(),
+      );
+    });
+  }
+
+  /** True when the attempt was answered here; false hands it to the route. */
+  private async refuse(request: PurchaseRequest, reply: FastifyReply): Promise<boolean> {
+    const attempt = this.admissible(request, reply);
+    if (!attempt) return false;
+    try {
+      await this.throttle.canActivate(this.contextOf(request, reply));
+    } catch (throttled) {
+      return this.answer(reply, throttled);
+    }
+    markThrottleCounted(request);
+    const verdict = await this.purchases.judgeFromMemory(
+      attempt.user,
+      attempt.saleId,
+      attempt.quantity,
+    );
+    return verdict instanceof ApiError ? this.answer(reply, verdict) : false;
+  }
+
+  /** The attempt when every check before the throttle passes for certain; else the route judges it. */
+  private admissible(request: PurchaseRequest, reply: FastifyReply): Attempt | undefined {
+    const user = this.tokens.userOf(bearerToken(request.headers.authorization));
+    const id = request.params.id;
+    const quantity = plainPurchaseQuantity(request.body);
+    if (!user || !isObjectIdString(id) || quantity === undefined) return undefined;
+    request.user = user; // as the JWT guard attaches it: the role check and the throttle key read it
+    try {
+      this.roles.canActivate(this.contextOf(request, reply));
+    } catch {
+      return undefined;
+    }
+    return { user, saleId: id.toLowerCase(), quantity };
+  }
+
+  private contextOf(request: PurchaseRequest, reply: FastifyReply): ExecutionContextHost {
+    return new ExecutionContextHost([request, reply], PurchasesController, this.handler);
+  }
+
+  private answer(reply: FastifyReply, error: unknown): true {
+    this.answered += 1;
+    void answerError(reply, error);
+    return true;
+  }
+}
