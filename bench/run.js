@@ -500,7 +500,10 @@ function startService(port, env, { profile: withProfile = false, log } = {}) {
     log ?? process.env.BENCH_SERVER_LOG ?? join(tmpdir(), `bench-${process.pid}-${port}.log`);
   server.output.length = 0;
   server.stdout.removeAllListeners('data');
-  server.stdout.pipe(require('node:fs').createWriteStream(server.log));
+  server.stderr.removeAllListeners('data');
+  const logFile = require('node:fs').createWriteStream(server.log);
+  server.stdout.pipe(logFile);
+  server.stderr.pipe(logFile); // errors (a 500's stack) land beside the rest
   return server;
 }
 
@@ -511,12 +514,10 @@ async function main() {
   const dbName = `bench_${Date.now()}`;
   const uri = withDatabaseName(database.uri, dbName);
   // Ports the OS hands out: fixed ones collide with the machine's own services (RabbitMQ on 5672).
-  const [serverPort, baselinePort, floorPort, secondPort] = await freePorts(4);
+  const [serverPort, baselinePort, floorPort, pairPortA, pairPortB] = await freePorts(5);
   const children = [];
   try {
     const commandsFile = join(tmpdir(), `bench-${process.pid}-commands.json`);
-    // Both instances share the database and one Redis (rate limits, sale events), as behind a balancer.
-    const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
     const serviceEnv = {
       NODE_ENV: 'production',
       MONGO_URI: uri,
@@ -527,7 +528,12 @@ async function main() {
       THROTTLE_AUTH_LIMIT: '1000000000',
       // Production hides the engine from /health by default; the bench reports it.
       HEALTH_DETAILS: 'local',
-      REDIS_URL: redisUrl,
+    };
+    // The single-instance scenarios run the service as `npm start` does: one instance, no Redis. S2 runs
+    // on a pair sharing the database and one Redis (rate limits, sale events), as behind a balancer.
+    const pairEnv = {
+      ...serviceEnv,
+      REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0',
       REDIS_PREFIX: `bench-${process.pid}:`,
     };
     const server = startService(
@@ -542,10 +548,12 @@ async function main() {
       PORT: String(baselinePort),
     });
     children.push(baseline);
-    const second = startService(secondPort, serviceEnv, {
-      log: join(tmpdir(), `bench-${process.pid}-second.log`),
-    });
-    children.push(second);
+    const pair = selected('S2')
+      ? [pairPortA, pairPortB].map((port) =>
+          startService(port, pairEnv, { log: join(tmpdir(), `bench-${process.pid}-${port}.log`) }),
+        )
+      : [];
+    children.push(...pair);
     const floor = startProcess(0, [join(__dirname, 'nest-floor-server.js')], {
       PORT: String(floorPort),
     });
@@ -554,8 +562,8 @@ async function main() {
     await waitFor(`${base}/health`, server);
     await waitFor(`http://127.0.0.1:${baselinePort}/`, baseline);
     await waitFor(`http://127.0.0.1:${floorPort}/`, floor);
-    const secondBase = `http://127.0.0.1:${secondPort}`;
-    await waitFor(`${secondBase}/health`, second);
+    const pairBases = pair.map((instance, i) => `http://127.0.0.1:${[pairPortA, pairPortB][i]}`);
+    for (const [i, instance] of pair.entries()) await waitFor(`${pairBases[i]}/health`, instance);
     const health = await getJson(`${base}/health`);
 
     const client = await MongoClient.connect(uri);
@@ -651,8 +659,9 @@ async function main() {
     });
     const s2 = await run('S2', `the same race split over two instances (one Redis, one database)`, {
       ...purchaseOn(sales.splitStorm, stormTokensFile),
-      urls: [base, secondBase],
-      pids: [server.pid, second.pid],
+      url: pairBases[0],
+      urls: pairBases,
+      pids: pair.map((instance) => instance.pid),
       warmupSeconds: 0,
       seconds: 60,
       amount: stormUsers,

@@ -31,8 +31,22 @@ export class SaleSnapshotCache {
   }
 
   async get(id: string): Promise<StoredSale | null> {
-    const entry = await this.cache.fetch(id);
+    const entry = await this.fetch(id);
     return entry === undefined || entry === MISSING ? null : entry;
+  }
+
+  /**
+   * A remember() while a read of the same sale is in flight aborts that read (lru-cache rejects its
+   * waiters with "replaced"): they take the remembered view, which is the fresher one.
+   */
+  private async fetch(id: string): Promise<Entry | undefined> {
+    try {
+      return await this.cache.fetch(id);
+    } catch (error) {
+      const replacement = this.cache.get(id);
+      if (replacement === undefined) throw error;
+      return replacement;
+    }
   }
 
   /** Record a view fresher than the cached one (e.g. the document a write just returned). */

@@ -1,16 +1,16 @@
 import { Logger, type OnModuleDestroy } from '@nestjs/common';
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import type Redis from 'ioredis';
 import { once } from 'node:events';
+import { EvalShaThrottlerStorage } from './evalsha-throttler.storage';
 import { FixedWindowThrottlerStorage } from './fixed-window-throttler.storage';
 
 /** After a failed Redis call, count locally this long before asking Redis again. */
 const RETRY_AFTER_FAILURE_MS = 1_000;
 
 /**
- * Rate-limit counters shared by every instance through Redis (one EVAL per request, the
+ * Rate-limit counters shared by every instance through Redis (one EVALSHA per request, the
  * @nest-lab/throttler-storage-redis script) when REDIS_URL is set, else in process.
  *
  * A limit is a guard against abuse, not a judge of anything, so Redis never fails a request: while
@@ -29,7 +29,7 @@ export class SharedThrottlerStorage implements ThrottlerStorage, OnModuleDestroy
   constructor(
     private readonly redis: Redis | null,
     private readonly shared: ThrottlerStorage | undefined = redis
-      ? new ThrottlerStorageRedisService(redis)
+      ? new EvalShaThrottlerStorage(redis)
       : undefined,
   ) {}
 
