@@ -161,7 +161,9 @@ describe('one job runner among instances (e2e)', () => {
         TTL_MS + 5_000,
         'the scheduled sale opened by the surviving process',
       );
-      console.log(`[job lease] SIGKILL: the sale opened ${Date.now() - killedAt} ms after the kill`);
+      console.log(
+        `[job lease] SIGKILL: the sale opened ${Date.now() - killedAt} ms after the kill`,
+      );
       expect(pidOf((await leaseDocument(db))?.holder)).toBe(survivor.process.pid);
       expect(survivor.output.join('')).toMatch(/This instance is now the job runner/);
     }, 120_000);

@@ -7,9 +7,7 @@ export interface LeaseStore {
 }
 
 export type LeaseChange =
-  | { change: 'gained' }
-  | { change: 'lost'; reason: string }
-  | { change: 'none' };
+  { change: 'gained' } | { change: 'lost'; reason: string } | { change: 'none' };
 
 /**
  * This instance's view of one lease. It counts as held only until the expiry it last wrote, by its own
