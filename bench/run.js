@@ -405,11 +405,13 @@ async function commandCounts(file) {
 }
 
 /**
- * Commands issued while a scenario ran. The scheduler's sweeps and the reconciler's recount (`update sales`)
- * and the driver's own monitoring (`hello`, `ping`, `endSessions`) do not come from requests: left out.
+ * Commands issued while a scenario ran. The scheduler's sweeps and the reconciler's recount (`update sales`),
+ * the job lease's renewals (`update leases`) and the driver's own monitoring (`hello`, `ping`, `endSessions`)
+ * do not come from requests: left out.
  */
 const BACKGROUND = new Set([
   'update sales',
+  'update leases',
   'hello',
   'ping',
   'endSessions',

@@ -9,6 +9,7 @@ import { ThrottlingModule, throttlerGuardProvider } from './common/throttling/th
 import { validateEnvironment } from './config/env.validation';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { JobsModule } from './jobs/jobs.module';
 import { LeaderboardModule } from './leaderboard/leaderboard.module';
 import { RedisModule } from './redis/redis.module';
 import { ProductsModule } from './products/products.module';
@@ -19,6 +20,7 @@ import { UsersModule } from './users/users.module';
 const featureModules = [
   ScheduleModule.forRoot(),
   DatabaseModule,
+  JobsModule,
   RedisModule,
   ThrottlingModule,
   AuthModule,

@@ -1,11 +1,18 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import cluster from 'node:cluster';
 import { AppModule } from './app.module';
 import { BootLogger } from './boot-logger';
 import { existsSync } from 'node:fs';
-import { validateEnvironment, type EnvironmentVariables } from './config/env.validation';
+import {
+  clusterWorkerCount,
+  validateEnvironment,
+  type EnvironmentVariables,
+} from './config/env.validation';
 import { bootLine } from './boot-line';
+import { runClusterPrimary } from './cluster/cluster-primary';
+import { closeWhenPrimaryAsks } from './cluster/cluster-worker';
 import { configureApp } from './configure-app';
 import { createAdapter } from './main-adapter';
 
@@ -18,8 +25,7 @@ function checkEnvironment(): EnvironmentVariables {
   return validateEnvironment(process.env);
 }
 
-async function bootstrap(): Promise<void> {
-  const env = checkEnvironment();
+async function serve(env: EnvironmentVariables): Promise<void> {
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(),
     createAdapter(env),
@@ -30,7 +36,16 @@ async function bootstrap(): Promise<void> {
   );
   configureApp(app);
   await app.listen(env.PORT, env.HOST);
-  new Logger('Bootstrap').log(bootLine(env, app.getHttpServer().address()));
+  // In a cluster the primary prints the one boot line, once every worker listens.
+  if (cluster.isWorker) closeWhenPrimaryAsks(app);
+  else new Logger('Bootstrap').log(bootLine(env, app.getHttpServer().address()));
+}
+
+async function bootstrap(): Promise<void> {
+  const env = checkEnvironment();
+  const workers = clusterWorkerCount(env);
+  if (cluster.isPrimary && workers > 1) await runClusterPrimary(env, workers);
+  else await serve(env);
 }
 
 bootstrap().catch((error: unknown) => {

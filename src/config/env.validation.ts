@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { availableParallelism } from 'node:os';
 import { plainToInstance, Transform, Type } from 'class-transformer';
 import {
   IsBoolean,
@@ -269,6 +270,22 @@ export class EnvironmentVariables {
   })
   REDIS_PREFIX = 'flash-sale:';
 
+  /**
+   * How long the periodic-jobs lease (status sweep, reconciler) lasts without renewal: the holder renews
+   * it every third of this, and another instance takes over at most this long after the holder died.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(300)
+  @Max(600_000)
+  JOB_LEASE_TTL_MS = 5_000;
+
+  /** Worker processes on one port (node:cluster): a number, or `auto` for one per core. */
+  @Matches(/^(auto|[1-9]\d?)$/, {
+    message: 'CLUSTER_WORKERS must be auto or a number of workers from 1 to 99',
+  })
+  CLUSTER_WORKERS = '1';
+
   /** Where `npm start` keeps the embedded mongod's files (ignored by git). */
   @IsString()
   EMBEDDED_DB_PATH = '.data/mongod';
@@ -300,6 +317,12 @@ const crossFieldRules: Array<(env: EnvironmentVariables) => string | undefined> 
     env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS
       ? 'HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS'
       : undefined,
+  // Each worker would otherwise keep its own rate-limit counters and sale events: N times every limit.
+  (env) =>
+    clusterWorkerCount(env) > 1 && env.REDIS_URL === undefined
+      ? `CLUSTER_WORKERS=${env.CLUSTER_WORKERS} (${clusterWorkerCount(env)} workers) requires REDIS_URL, ` +
+        'so that rate limits and sale events are shared by the workers'
+      : undefined,
 ];
 
 /** Settings whose default depends on NODE_ENV. */
@@ -309,6 +332,10 @@ export const swaggerEnabled = (
 export const healthDetails = (
   env: Pick<EnvironmentVariables, 'HEALTH_DETAILS' | 'NODE_ENV'>,
 ): HealthDetailMode => env.HEALTH_DETAILS ?? (env.NODE_ENV === 'production' ? 'none' : 'local');
+
+/** CLUSTER_WORKERS as a count: `auto` is one worker per core this process may use. */
+export const clusterWorkerCount = (env: Pick<EnvironmentVariables, 'CLUSTER_WORKERS'>): number =>
+  env.CLUSTER_WORKERS === 'auto' ? availableParallelism() : Number(env.CLUSTER_WORKERS);
 
 /** Empty values (`FOO=` in a .env file) mean "not set", so defaults apply. */
 function dropEmptyValues(raw: Record<string, unknown>): Record<string, unknown> {

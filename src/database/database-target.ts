@@ -16,6 +16,7 @@ export interface DatabaseTarget {
 
 export async function resolveDatabaseTarget(
   config: ConfigService<EnvironmentVariables, true>,
+  onUnexpectedExit: (description: string) => void = exitWithDatabase,
 ): Promise<DatabaseTarget> {
   const uri = config.get('MONGO_URI', { infer: true });
   if (uri) {
@@ -26,7 +27,7 @@ export async function resolveDatabaseTarget(
   const embedded = await startEmbeddedDatabase({
     dbPath: config.get('EMBEDDED_DB_PATH', { infer: true }),
     log: (line) => logger.warn(line),
-    onUnexpectedExit: exitWithDatabase,
+    onUnexpectedExit,
   });
   return {
     uri: embedded.uri,

@@ -7,6 +7,7 @@ import {
 import { ConfigService } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { EnvironmentVariables } from '../config/env.validation';
+import { JobLease } from '../jobs/job-lease';
 import { SaleStockService } from '../sales/sale-stock.service';
 import type { StoredSale } from '../sales/schemas/sale.schema';
 import { PurchaseRecordsService } from './purchase-records.service';
@@ -41,6 +42,7 @@ export class PurchaseReconciler implements OnApplicationBootstrap, BeforeApplica
     private readonly stock: SaleStockService,
     private readonly config: ConfigService<EnvironmentVariables, true>,
     private readonly scheduler: SchedulerRegistry,
+    private readonly lease: JobLease,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -98,8 +100,12 @@ export class PurchaseReconciler implements OnApplicationBootstrap, BeforeApplica
     return 'recounted';
   }
 
+  /**
+   * Only the job-lease holder audits on its own; correctness does not depend on that, since every delete
+   * and recount is guarded on what was read (two reconcilers at once only repeat work).
+   */
   private async runSafely(): Promise<void> {
-    if (this.running) return;
+    if (this.running || !this.lease.held) return;
     this.running = true;
     try {
       const report = await this.reconcile();

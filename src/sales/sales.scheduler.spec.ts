@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { JobLease } from '../jobs/job-lease';
 import { SaleLifecycleService } from './sale-lifecycle.service';
 import { SalesScheduler } from './sales.scheduler';
 
@@ -6,6 +7,7 @@ describe('SalesScheduler', () => {
   const changes = { ended: 0, activated: 0, soldOut: 0, reopened: 0 };
   let advance: jest.Mock;
   let scheduler: SalesScheduler;
+  let lease: { held: boolean };
 
   beforeAll(() => {
     Logger.overrideLogger(false); // the failing-sweep case logs by design
@@ -16,12 +18,26 @@ describe('SalesScheduler', () => {
 
   beforeEach(() => {
     advance = jest.fn().mockResolvedValue(changes);
-    scheduler = new SalesScheduler({ advance } as unknown as SaleLifecycleService);
+    lease = { held: true };
+    scheduler = new SalesScheduler(
+      { advance } as unknown as SaleLifecycleService,
+      lease as unknown as JobLease,
+    );
   });
 
   it('catches up once at boot', async () => {
     await scheduler.onApplicationBootstrap();
     expect(advance).toHaveBeenCalledTimes(1);
+  });
+
+  it('catches up at boot even without the job lease, then ticks only while holding it', async () => {
+    lease.held = false;
+    await scheduler.onApplicationBootstrap();
+    await scheduler.tick();
+    expect(advance).toHaveBeenCalledTimes(1);
+    lease.held = true;
+    await scheduler.tick();
+    expect(advance).toHaveBeenCalledTimes(2);
   });
 
   it('never overlaps ticks when the database is slow', async () => {

@@ -5,11 +5,14 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
+import { JobLease } from '../jobs/job-lease';
 import { SaleLifecycleService } from './sale-lifecycle.service';
 
 /**
- * Moves stored statuses along with the clock, once a second, and once at boot to catch up on whatever
- * happened while the service was down. Purchases never wait for it: they judge "open" from the times.
+ * Moves stored statuses along with the clock, once a second on the instance holding the job lease, and
+ * once at boot on every instance to catch up on whatever happened while the service was down (a boot
+ * should not wait for a lease; the catch-up is conditional updates, harmless when run twice). Purchases
+ * never wait for it: they judge "open" from the times.
  */
 @Injectable()
 export class SalesScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -17,10 +20,13 @@ export class SalesScheduler implements OnApplicationBootstrap, BeforeApplication
   private running = false;
   private stopping = false;
 
-  constructor(private readonly lifecycle: SaleLifecycleService) {}
+  constructor(
+    private readonly lifecycle: SaleLifecycleService,
+    private readonly lease: JobLease,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.tick();
+    await this.sweep(new Date());
   }
 
   /** The database closes during shutdown; a tick started then would only log a spurious error. */
@@ -30,6 +36,12 @@ export class SalesScheduler implements OnApplicationBootstrap, BeforeApplication
 
   @Cron(CronExpression.EVERY_SECOND, { name: 'sale-status' })
   async tick(now = new Date()): Promise<void> {
+    // One instance sweeps; the others would only repeat its conditional updates, matching nothing.
+    if (!this.lease.held) return;
+    await this.sweep(now);
+  }
+
+  private async sweep(now: Date): Promise<void> {
     if (this.running || this.stopping) return; // a slow database must not pile up overlapping ticks
     this.running = true;
     try {
