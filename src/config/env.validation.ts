@@ -245,6 +245,34 @@ export class EnvironmentVariables {
   })
   REDIS_PREFIX = 'flash-sale:';
 
+  /** A live sale stream sends at most one `sale` event per this interval (changes in between are coalesced). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  SSE_MIN_INTERVAL_MS = 250;
+
+  /**
+   * A comment line on every live stream this often: keeps proxies and SOCKET_IDLE_TIMEOUT_MS from
+   * closing a quiet stream, so it must be below SOCKET_IDLE_TIMEOUT_MS.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  SSE_HEARTBEAT_MS = 15_000;
+
+  /** Live streams open at once on this instance; more are answered 503 STREAMS_AT_CAPACITY. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SSE_MAX_CLIENTS = 10_000;
+
+  /** Live streams open at once per client address on this instance; more are answered 429 TOO_MANY_STREAMS. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SSE_MAX_CLIENTS_PER_ADDRESS = 20;
+
   /** Where `npm start` keeps the embedded mongod's files (ignored by git). */
   @IsString()
   EMBEDDED_DB_PATH = '.data/mongod';
@@ -275,6 +303,11 @@ const crossFieldRules: Array<(env: EnvironmentVariables) => string | undefined> 
   (env) =>
     env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS
       ? 'HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS'
+      : undefined,
+  // The idle timeout would otherwise close every quiet live stream between two heartbeats.
+  (env) =>
+    env.SSE_HEARTBEAT_MS >= env.SOCKET_IDLE_TIMEOUT_MS
+      ? 'SSE_HEARTBEAT_MS must be below SOCKET_IDLE_TIMEOUT_MS'
       : undefined,
 ];
 

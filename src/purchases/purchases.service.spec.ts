@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import { ApiError } from '../common/errors/api-error';
 import { TransactionGaveUp, type TransactionRunner } from '../database/transaction-runner';
+import type { SaleEvents } from '../sales/events/sale-events';
 import type { SaleSnapshotCache } from '../sales/sale-snapshot.cache';
 import type { SaleStockService } from '../sales/sale-stock.service';
 import type { StoredSale } from '../sales/schemas/sale.schema';
@@ -78,6 +79,7 @@ function setup(sale: StoredSale | null, { transactions = false } = {}) {
     findById: jest.fn().mockResolvedValue(sale),
   };
   const snapshots = { get: jest.fn().mockResolvedValue(sale), remember: jest.fn() };
+  const events = { publish: jest.fn(), subscribe: jest.fn() };
   const runner = {
     enabled: transactions,
     run: jest.fn().mockImplementation((work: (session: object) => Promise<unknown>) => work({})),
@@ -87,8 +89,9 @@ function setup(sale: StoredSale | null, { transactions = false } = {}) {
     stock as unknown as SaleStockService,
     snapshots as unknown as SaleSnapshotCache,
     runner as unknown as TransactionRunner,
+    events as unknown as SaleEvents,
   );
-  return { service, records, stock, snapshots, runner };
+  return { service, records, stock, snapshots, runner, events };
 }
 
 /** The confirmed purchase a write whose reply was lost had in fact left behind. */
@@ -126,6 +129,53 @@ describe('PurchasesService', () => {
       ).toBe(code);
       expect(records.insertPending).not.toHaveBeenCalled();
       expect(stock.takeUnits).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('sale events', () => {
+    it.each([false, true])(
+      'publishes `purchase` once the purchase is final (transactions: %s)',
+      async (transactions) => {
+        const sale = buildSale();
+        const { service, records, events } = setup(sale, { transactions });
+        await service.purchase(user, sale._id.toHexString(), 1);
+        expect(events.publish).toHaveBeenCalledTimes(1);
+        expect(events.publish).toHaveBeenCalledWith({
+          saleId: sale._id.toHexString(),
+          kind: 'purchase',
+        });
+        const written = transactions ? records.insertConfirmed : records.confirm;
+        expect(written.mock.invocationCallOrder[0]).toBeLessThan(
+          events.publish.mock.invocationCallOrder[0],
+        );
+      },
+    );
+
+    it('publishes `sold_out` for the purchase that took the last unit', async () => {
+      const sale = buildSale({ remainingQuantity: 1 });
+      const { service, events } = setup(sale);
+      await service.purchase(user, sale._id.toHexString(), 1);
+      expect(events.publish).toHaveBeenCalledWith({
+        saleId: sale._id.toHexString(),
+        kind: 'sold_out',
+      });
+    });
+
+    it('publishes nothing for a refused or unconfirmed purchase', async () => {
+      const sale = buildSale();
+      const refused = setup(sale);
+      refused.stock.takeUnits.mockResolvedValue(null);
+      refused.stock.findById.mockResolvedValue({ ...sale, remainingQuantity: 0 });
+      expect(await codeOf(refused.service.purchase(user, sale._id.toHexString(), 1))).toBe(
+        'SOLD_OUT',
+      );
+      const abandoned = setup(sale);
+      abandoned.records.confirm.mockResolvedValue(false);
+      expect(await codeOf(abandoned.service.purchase(user, sale._id.toHexString(), 1))).toBe(
+        'PURCHASE_NOT_COMPLETED',
+      );
+      expect(refused.events.publish).not.toHaveBeenCalled();
+      expect(abandoned.events.publish).not.toHaveBeenCalled();
     });
   });
 

@@ -6,6 +6,7 @@ import { ApiError, notFound } from '../common/errors/api-error';
 import { ErrorCode } from '../common/errors/error-codes';
 import { isDuplicateKeyError } from '../common/errors/mongo-errors';
 import { TransactionGaveUp, TransactionRunner } from '../database/transaction-runner';
+import { SaleEvents } from '../sales/events/sale-events';
 import { purchaseBlock } from '../sales/sale-state';
 import { SaleSnapshotCache } from '../sales/sale-snapshot.cache';
 import { SaleStockService } from '../sales/sale-stock.service';
@@ -47,6 +48,7 @@ export class PurchasesService {
     private readonly stock: SaleStockService,
     private readonly snapshots: SaleSnapshotCache,
     private readonly transactions: TransactionRunner,
+    private readonly events: SaleEvents,
   ) {}
 
   async purchase(user: AuthenticatedUser, saleId: string, quantity = 1): Promise<PurchaseDto> {
@@ -109,7 +111,7 @@ export class PurchasesService {
       if (!(error instanceof TransactionGaveUp)) throw error;
       return this.settleGaveUpTransaction(purchase, error);
     }
-    this.rememberIfSoldOut(outcome.taken); // only once committed
+    this.accepted(outcome.taken); // only once committed
     return toPurchaseDto(outcome.record);
   }
 
@@ -167,7 +169,7 @@ export class PurchasesService {
     }
     // Not confirmed: the reconciler judged the attempt abandoned; its recount returns the units.
     if (!confirmed) throw purchaseNotCompleted();
-    this.rememberIfSoldOut(taken);
+    this.accepted(taken);
     return toPurchaseDto({
       ...pending,
       state: 'confirmed',
@@ -231,8 +233,14 @@ export class PurchasesService {
     await this.records.deletePending(pending._id).catch(() => undefined);
   }
 
-  private rememberIfSoldOut(sale: StoredSale): void {
-    if (sale.remainingQuantity === 0) this.snapshots.remember(sale);
+  /**
+   * After commit or confirm: the purchase is final, so every instance and live stream may hear of it.
+   * The one that sold out is `sold_out`, which drops every instance's cached view (this one's too), so
+   * the next attempt anywhere reads the sold-out sale once and refuses from memory after that.
+   */
+  private accepted(sale: StoredSale): void {
+    const kind = sale.remainingQuantity === 0 ? 'sold_out' : 'purchase';
+    this.events.publish({ saleId: sale._id.toHexString(), kind });
   }
 
   private async duplicateOf(purchase: NewPurchase) {
