@@ -1,0 +1,68 @@
+import type { ConfigService } from '@nestjs/config';
+import { Types, type Model } from 'mongoose';
+import type { EnvironmentVariables } from '../config/env.validation';
+import { LocalSaleEvents } from './events/local-sale-events';
+import { SaleSnapshotCache } from './sale-snapshot.cache';
+import type { Sale, StoredSale } from './schemas/sale.schema';
+
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+function setup() {
+  const id = new Types.ObjectId();
+  let version = 0;
+  let hold: Promise<void> = Promise.resolve();
+  const findById = jest.fn(() => ({
+    lean: () => ({
+      exec: async () => {
+        version += 1;
+        const read = { _id: id, status: `v${version}` } as unknown as StoredSale;
+        await hold;
+        return read;
+      },
+    }),
+  }));
+  const config = { get: () => 60_000 } as unknown as ConfigService<EnvironmentVariables, true>;
+  const events = new LocalSaleEvents();
+  const cache = new SaleSnapshotCache({ findById } as unknown as Model<Sale>, config, events);
+  const holdReads = () => {
+    let release!: () => void;
+    hold = new Promise((resolve) => (release = resolve));
+    return release;
+  };
+  return { id: id.toHexString(), cache, events, findById, holdReads };
+}
+
+describe('SaleSnapshotCache', () => {
+  it('drops a sale on its state events, so the next read is fresh, but keeps it across purchases', async () => {
+    const { id, cache, events, findById } = setup();
+    expect(await cache.get(id)).toMatchObject({ status: 'v1' });
+    events.publish({ saleId: id, kind: 'purchase' });
+    await flush();
+    expect(await cache.get(id)).toMatchObject({ status: 'v1' });
+    events.publish({ saleId: id, kind: 'activated' });
+    await flush();
+    expect(await cache.get(id)).toMatchObject({ status: 'v2' });
+    expect(findById).toHaveBeenCalledTimes(2);
+  });
+
+  it('reads again when an event drops the sale while a read of it is in flight', async () => {
+    const { id, cache, events, holdReads } = setup();
+    const release = holdReads();
+    const pending = cache.get(id); // read v1 started before the change
+    await flush();
+    events.publish({ saleId: id, kind: 'stock_back' });
+    await flush();
+    release();
+    expect(await pending).toMatchObject({ status: 'v2' });
+  });
+
+  it('reads again when remember() replaces the sale while a read of it is in flight', async () => {
+    const { id, cache, holdReads } = setup();
+    const release = holdReads();
+    const pending = cache.get(id);
+    await flush();
+    cache.remember({ _id: new Types.ObjectId(id), status: 'fresh' } as unknown as StoredSale);
+    release();
+    expect(await pending).toMatchObject({ status: 'fresh' });
+  });
+});
