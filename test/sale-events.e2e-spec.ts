@@ -110,7 +110,9 @@ describe('the live sale stream, one instance (e2e)', () => {
     expect((await client.waitFor(() => true)).data).toMatchObject({ soldQuantity: 1 });
     await buy(late, sale.id).expect(201);
     await client.until(() => entries(client).length > 0);
-    expect(entries(client)).toEqual([expect.objectContaining({ rank: 2, username: late.username })]);
+    expect(entries(client)).toEqual([
+      expect.objectContaining({ rank: 2, username: late.username }),
+    ]);
   });
 
   it('on sell-out sends the final sale and purchases, then ends the stream', async () => {

@@ -1,10 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { SingleFlight } from '../common/concurrency/single-flight';
-import {
-  PurchaseRecordsService,
-  type LeaderboardRow,
-} from '../purchases/purchase-records.service';
+import { PurchaseRecordsService, type LeaderboardRow } from '../purchases/purchase-records.service';
 import { SalesService } from '../sales/sales.service';
 import type { LeaderboardQueryDto } from './dto/leaderboard-query.dto';
 import type { LeaderboardDto, LeaderboardEntryDto } from './dto/leaderboard.dto';

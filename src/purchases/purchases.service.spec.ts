@@ -1,7 +1,6 @@
 import { Types } from 'mongoose';
 import { ApiError } from '../common/errors/api-error';
 import { TransactionGaveUp, type TransactionRunner } from '../database/transaction-runner';
-import type { SaleEvents } from '../sales/events/sale-events';
 import type { SaleSnapshotCache } from '../sales/sale-snapshot.cache';
 import type { SaleStockService } from '../sales/sale-stock.service';
 import type { StoredSale } from '../sales/schemas/sale.schema';
@@ -89,7 +88,7 @@ function setup(sale: StoredSale | null, { transactions = false } = {}) {
     stock as unknown as SaleStockService,
     snapshots as unknown as SaleSnapshotCache,
     runner as unknown as TransactionRunner,
-    events as unknown as SaleEvents,
+    events,
   );
   return { service, records, stock, snapshots, runner, events };
 }

@@ -1,6 +1,5 @@
 import { Types, type Model } from 'mongoose';
 import { DatabaseSteps } from '../database/database-steps';
-import type { SaleEvents } from './events/sale-events';
 import { SaleLifecycleService } from './sale-lifecycle.service';
 import type { Sale } from './schemas/sale.schema';
 
@@ -23,7 +22,7 @@ function setup(found: Types.ObjectId[][], modified: number[]) {
   const service = new SaleLifecycleService(
     model as unknown as Model<Sale>,
     new DatabaseSteps(),
-    events as unknown as SaleEvents,
+    events,
   );
   return { service, model, events };
 }

@@ -37,7 +37,11 @@ export class SaleLifecycleService {
     kind: SaleEventKind,
   ): Promise<{ modifiedCount: number }> {
     const ids = await this.steps.run(`lifecycle.${step}.find`, () =>
-      this.sales.find(filter, { _id: 1 }).limit(SWEEP_BATCH).lean<{ _id: Types.ObjectId }[]>().exec(),
+      this.sales
+        .find(filter, { _id: 1 })
+        .limit(SWEEP_BATCH)
+        .lean<{ _id: Types.ObjectId }[]>()
+        .exec(),
     );
     if (ids.length === 0) return { modifiedCount: 0 };
     const _id = { $in: ids.map((sale) => sale._id) };

@@ -108,7 +108,10 @@ describe('SaleStockService (model mocked)', () => {
       expect(model.updateOne.mock.calls[0][1]).toEqual({
         $set: { soldQuantity: 10, remainingQuantity: 0, status: 'sold_out', auditDue: false },
       });
-      expect(events.publish).toHaveBeenCalledWith({ saleId: saleId.toHexString(), kind: 'sold_out' });
+      expect(events.publish).toHaveBeenCalledWith({
+        saleId: saleId.toHexString(),
+        kind: 'sold_out',
+      });
     });
 
     it('publishes nothing when the counters were right', async () => {

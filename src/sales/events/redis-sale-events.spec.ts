@@ -18,7 +18,7 @@ class FakeRedis {
         return Promise.resolve(1);
       },
       publish: (channel: string, message: string) => {
-        if (this.down) return Promise.reject(new Error('Stream isn\'t writeable'));
+        if (this.down) return Promise.reject(new Error("Stream isn't writeable"));
         for (const sub of this.subscribers) {
           if (sub.channels.has(channel)) sub.emit('message', channel, message);
         }

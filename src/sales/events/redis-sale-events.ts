@@ -33,7 +33,10 @@ function parse(message: string): WireEvent | null {
  * offline queue: during an outage a publish fails at once and is dropped (RedisConnections logs the
  * outage once). The subscribing connection queues and re-subscribes when Redis is back.
  */
-export class RedisSaleEvents extends LocalSaleEvents implements OnModuleInit, OnApplicationShutdown {
+export class RedisSaleEvents
+  extends LocalSaleEvents
+  implements OnModuleInit, OnApplicationShutdown
+{
   readonly instanceId = randomUUID();
   private closed = false;
 

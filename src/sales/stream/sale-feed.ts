@@ -111,7 +111,8 @@ export class SaleFeed {
     const count = await this.source.buyerCount(this.saleId);
     const from = Math.max(0, count - OVERLAP);
     // limit(0) would mean "no limit" to MongoDB.
-    const recent = count > from ? await this.source.entriesAfter(this.saleId, from, count - from) : [];
+    const recent =
+      count > from ? await this.source.entriesAfter(this.saleId, from, count - from) : [];
     for (const entry of recent) this.sentBuyers.add(entry.username);
     this.readRank = from + recent.length;
   }
@@ -137,12 +138,14 @@ export class SaleFeed {
       this.broadcast(sale, entries);
       this.failing = false;
       if (more) this.dirty = true;
-      if (isFinal(sale) && entries.length === 0) this.finish();
-      else if (isFinal(sale)) this.dirty = true; // one more read for purchases confirmed just after
-      else this.armClock(sale);
+      if (!isFinal(sale)) this.armClock(sale);
+      // Over: the streams end at the first read that finds no purchase confirmed after the last sent.
+      else if (entries.length === 0) this.finish();
+      else this.dirty = true;
     } catch (error) {
       if (this.finished) return;
-      if (!this.failing) this.logger.warn(`sale ${this.saleId}: live read failed: ${String(error)}`);
+      if (!this.failing)
+        this.logger.warn(`sale ${this.saleId}: live read failed: ${String(error)}`);
       this.failing = true;
       this.dirty = true; // try again after the interval
     } finally {

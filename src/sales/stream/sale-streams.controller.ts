@@ -42,7 +42,9 @@ export class SaleStreamsController {
 
   @Public()
   @Get(':id/events')
-  @ApiOperation({ summary: 'Live stream of one sale: its state and new buyers (Server-Sent Events)' })
+  @ApiOperation({
+    summary: 'Live stream of one sale: its state and new buyers (Server-Sent Events)',
+  })
   @ApiOkResponse({
     description: STREAM_DESCRIPTION,
     content: { 'text/event-stream': { schema: { type: 'string' }, example: STREAM_EXAMPLE } },
