@@ -167,6 +167,12 @@ describe('the live sale stream, one instance (e2e)', () => {
     expect(entries(client)).toHaveLength(burst); // each buyer once
   });
 
+  it('answers HEAD with the stream headers and nothing more', async () => {
+    const sale = await createSale(app, admin);
+    const head = await http(app).head(`/api/sales/${sale.id}/events`).expect(200);
+    expect(head.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+  });
+
   it('answers 404 SALE_NOT_FOUND and 400 INVALID_ID like the other sale routes', async () => {
     const missing = await SseClient.connect(
       `${baseUrl(app)}/api/sales/${new Types.ObjectId().toHexString()}/events`,

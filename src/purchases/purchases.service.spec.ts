@@ -152,12 +152,16 @@ describe('PurchasesService', () => {
 
     it('publishes `sold_out` for the purchase that took the last unit', async () => {
       const sale = buildSale({ remainingQuantity: 1 });
-      const { service, events } = setup(sale);
+      const { service, events, snapshots } = setup(sale);
       await service.purchase(user, sale._id.toHexString(), 1);
       expect(events.publish).toHaveBeenCalledWith({
         saleId: sale._id.toHexString(),
         kind: 'sold_out',
       });
+      // This instance answers the next attempts from memory at once.
+      expect(snapshots.remember).toHaveBeenCalledWith(
+        expect.objectContaining({ remainingQuantity: 0 }),
+      );
     });
 
     it('publishes nothing for a refused or unconfirmed purchase', async () => {

@@ -235,12 +235,16 @@ export class PurchasesService {
 
   /**
    * After commit or confirm: the purchase is final, so every instance and live stream may hear of it.
-   * The one that sold out is `sold_out`, which drops every instance's cached view (this one's too), so
-   * the next attempt anywhere reads the sold-out sale once and refuses from memory after that.
+   * The one that sold out is `sold_out`: this instance refuses from memory at once, the others drop
+   * their view and read the sold-out sale once.
    */
   private accepted(sale: StoredSale): void {
-    const kind = sale.remainingQuantity === 0 ? 'sold_out' : 'purchase';
-    this.events.publish({ saleId: sale._id.toHexString(), kind });
+    const soldOut = sale.remainingQuantity === 0;
+    if (soldOut) this.snapshots.remember(sale);
+    this.events.publish({
+      saleId: sale._id.toHexString(),
+      kind: soldOut ? 'sold_out' : 'purchase',
+    });
   }
 
   private async duplicateOf(purchase: NewPurchase) {

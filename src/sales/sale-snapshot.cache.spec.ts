@@ -45,6 +45,19 @@ describe('SaleSnapshotCache', () => {
     expect(findById).toHaveBeenCalledTimes(2);
   });
 
+  it('keeps a view that already shows the sale sold out when the sold_out event comes', async () => {
+    const { id, cache, events, findById } = setup();
+    const soldOut = { _id: new Types.ObjectId(id), remainingQuantity: 0, status: 'mine' };
+    cache.remember(soldOut as unknown as StoredSale);
+    events.publish({ saleId: id, kind: 'sold_out' });
+    await flush();
+    expect(await cache.get(id)).toBe(soldOut);
+    expect(findById).not.toHaveBeenCalled();
+    events.publish({ saleId: id, kind: 'stock_back' });
+    await flush();
+    expect(await cache.get(id)).toMatchObject({ status: 'v1' });
+  });
+
   it('reads again when an event drops the sale while a read of it is in flight', async () => {
     const { id, cache, events, holdReads } = setup();
     const release = holdReads();

@@ -4,7 +4,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { LRUCache } from 'lru-cache';
 import { Model, Types } from 'mongoose';
 import type { EnvironmentVariables } from '../config/env.validation';
-import { SaleEvents } from './events/sale-events';
+import { SaleEvents, type SaleEventKind } from './events/sale-events';
 import { Sale, type StoredSale } from './schemas/sale.schema';
 
 const MISSING = Symbol('missing sale');
@@ -36,11 +36,8 @@ export class SaleSnapshotCache {
       fetchMethod: async (id) =>
         (await this.sales.findById(new Types.ObjectId(id)).lean<StoredSale>().exec()) ?? MISSING,
     });
-    // An accepted purchase leaves the entry alone: during a storm the view "open, some left" stays
-    // right, and dropping it per purchase would turn every attempt into a read. The one that sells out
-    // is published as `sold_out`.
     events.subscribe(({ saleId, kind }) => {
-      if (kind !== 'purchase') this.cache.delete(saleId);
+      if (!this.alreadyShows(saleId, kind)) this.cache.delete(saleId);
     });
   }
 
@@ -55,6 +52,23 @@ export class SaleSnapshotCache {
       entry = await this.cache.fetch(id);
     }
     return entry === undefined || entry === MISSING ? null : entry;
+  }
+
+  /**
+   * An accepted purchase leaves the entry alone: during a storm the view "open, some left" stays right,
+   * and dropping it per purchase would turn every attempt into a read (the one that sells out is
+   * published as `sold_out`). A sold-out view is kept on `sold_out`: the instance that sold the last
+   * unit remembered it before its own event came back, and it keeps answering from memory.
+   */
+  private alreadyShows(saleId: string, kind: SaleEventKind): boolean {
+    if (kind === 'purchase') return true;
+    const entry = this.cache.peek(saleId);
+    return (
+      kind === 'sold_out' &&
+      entry !== undefined &&
+      entry !== MISSING &&
+      entry.remainingQuantity <= 0
+    );
   }
 
   /** Record a view fresher than the cached one (e.g. the document a write just returned). */

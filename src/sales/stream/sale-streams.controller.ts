@@ -62,6 +62,6 @@ export class SaleStreamsController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    return this.streams.stream(id, request.ip, reply);
+    return this.streams.stream(id, request, reply);
   }
 }

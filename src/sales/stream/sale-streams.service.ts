@@ -6,7 +6,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-codes';
 import type { EnvironmentVariables } from '../../config/env.validation';
@@ -74,7 +74,12 @@ export class SaleStreams implements OnModuleInit, BeforeApplicationShutdown {
    * Answers like any route until the stream starts (caps, 400/404 and database errors in the API's
    * shape), then takes the response over: the first `sale` event, then whatever the feed sends.
    */
-  async stream(saleId: string, address: string, reply: FastifyReply): Promise<void> {
+  async stream(
+    saleId: string,
+    request: Pick<FastifyRequest, 'ip' | 'method'>,
+    reply: FastifyReply,
+  ): Promise<void> {
+    const address = request.ip;
     try {
       this.admit(address);
     } catch (error) {
@@ -97,6 +102,11 @@ export class SaleStreams implements OnModuleInit, BeforeApplicationShutdown {
       this.feeds.get(saleId)?.remove(closed);
       this.dropIfIdle(saleId);
     });
+    // HEAD (answered by the GET route) gets the headers only: nothing would ever end it otherwise.
+    if (request.method === 'HEAD') {
+      connection.end();
+      return;
+    }
     connection.send('sale', sale);
     if (isFinal(sale.status) || this.stopping) {
       connection.end();
