@@ -220,8 +220,14 @@ describe('the live sale stream: caps, heartbeat, shutdown (e2e)', () => {
     });
   });
 
-  it('keeps a quiet stream open past the socket idle timeout with comment heartbeats', async () => {
-    const env = { SOCKET_IDLE_TIMEOUT_MS: '1000', SSE_HEARTBEAT_MS: '250' };
+  it('keeps a quiet stream open past the socket idle and request timeouts with comment heartbeats', async () => {
+    const env = {
+      SOCKET_IDLE_TIMEOUT_MS: '1000',
+      SSE_HEARTBEAT_MS: '250',
+      // These bound how long a request takes to arrive, not how long its answer lasts.
+      REQUEST_TIMEOUT_MS: '500',
+      HEADERS_TIMEOUT_MS: '200',
+    };
     await withTestApp(database, env, async (app) => {
       const sale = await createSale(app, await adminToken(app));
       const client = await SseClient.connect(streamUrl(app, sale.id));
