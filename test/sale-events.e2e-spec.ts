@@ -3,7 +3,9 @@ import { Types } from 'mongoose';
 import { createSale, secondsFromNow, type SaleBody } from './factories/catalog.factory';
 import { registerUsers, type TestUser } from './factories/users.factory';
 import { SseClient, type SseEvent } from './support/sse-client';
+import { startChildApp, stopChildApp, type ChildApp } from './support/child-app';
 import {
+  ADMIN,
   adminToken,
   baseUrl,
   createTestApp,
@@ -256,6 +258,58 @@ describe('the live sale stream: caps, heartbeat, shutdown (e2e)', () => {
     expect(clients.every((client) => client.isEnded)).toBe(true);
   });
 });
+
+describe('the live sale stream in the built service (e2e)', () => {
+  let child: ChildApp | undefined;
+  afterEach(async () => {
+    if (child) await stopChildApp(child, 'SIGKILL'); // only if the test left it running
+  });
+
+  it('a SIGTERM with streams open ends them and the process exits promptly', async () => {
+    child = await startChildApp(uniqueDatabaseName());
+    const saleId = await createSaleOver(child.url);
+    const clients = await Promise.all(
+      [1, 2].map(() => SseClient.connect(`${child!.url}/api/sales/${saleId}/events`)),
+    );
+    await Promise.all(clients.map((client) => client.waitFor(() => true)));
+    const started = Date.now();
+    const exited = stopChildApp(child, 'SIGTERM');
+    const guard = new Promise((_, reject) =>
+      setTimeout(() => reject(new Error('no exit 20 s after SIGTERM')), 20_000).unref(),
+    );
+    // Nest closes the app, then re-raises the signal: the process ends by SIGTERM, after the close.
+    await Promise.race([exited, guard]);
+    await Promise.all(clients.map((client) => client.ended));
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(child.output.join('')).not.toMatch(/ERROR/);
+  });
+});
+
+/** A product and an open sale made over HTTP, for a service that is not in this process. */
+async function createSaleOver(url: string): Promise<string> {
+  const post = async (path: string, body: object, token?: string) => {
+    const response = await fetch(`${url}/api${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: JSON.stringify(body),
+    });
+    return (await response.json()) as { id: string; accessToken: string };
+  };
+  const { accessToken } = await post('/auth/login', {
+    email: ADMIN.email,
+    password: ADMIN.password,
+  });
+  const product = await post('/products', { name: 'Sneakers', price: 10 }, accessToken);
+  const sale = await post(
+    '/sales',
+    { productId: product.id, startTime: secondsFromNow(-1), totalQuantity: 5 },
+    accessToken,
+  );
+  return sale.id;
+}
 
 /** Retries `open` until it answers `status` (a closed stream is released when its socket closes). */
 async function waitForStatus(open: () => Promise<SseClient>, status: number, keep: SseClient[]) {
