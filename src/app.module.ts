@@ -15,6 +15,7 @@ import { RedisModule } from './redis/redis.module';
 import { ProductsModule } from './products/products.module';
 import { PurchasesModule } from './purchases/purchases.module';
 import { SalesModule } from './sales/sales.module';
+import { SaleStreamsModule } from './sales/stream/sale-streams.module';
 import { UsersModule } from './users/users.module';
 
 const featureModules = [
@@ -29,6 +30,7 @@ const featureModules = [
   SalesModule,
   PurchasesModule,
   LeaderboardModule,
+  SaleStreamsModule,
   HealthModule,
 ];
 

@@ -2,6 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { OpenAPIObject, OperationObject, ResponseObject } from '@nestjs/swagger';
 import { createSale } from './factories/catalog.factory';
 import { buildRegistration, registerUser } from './factories/users.factory';
+import { SseClient } from './support/sse-client';
 import { adminToken, baseUrl, createTestApp, http, uniqueDatabaseName } from './support/test-app';
 
 type Operation = OperationObject & { method: string; path: string };
@@ -23,6 +24,12 @@ function operations(spec: OpenAPIObject): Operation[] {
 function examplesOf(operation: Operation, status: number): Record<string, ErrorExample> {
   const response = operation.responses[String(status)] as ResponseObject | undefined;
   return (response?.content?.['application/json']?.examples ?? {}) as Record<string, ErrorExample>;
+}
+
+async function openStream(url: string): Promise<{ status: number }> {
+  const client = await SseClient.connect(url);
+  client.close();
+  return { status: client.status };
 }
 
 describe('the OpenAPI document as clients use it (e2e)', () => {
@@ -154,8 +161,13 @@ describe('the OpenAPI document as clients use it (e2e)', () => {
     const sale = await createSale(app, await adminToken(app));
     for (const operation of all) {
       const url = operation.path.replace('{id}', sale.id);
-      const call = operation.method === 'post' ? http(app).post(url).send({}) : http(app).get(url);
-      const response = await call;
+      // A live stream never ends by itself: its status is read from the headers, then it is closed.
+      const stream = (operation.responses['200'] as ResponseObject | undefined)?.content?.[
+        'text/event-stream'
+      ];
+      const response = stream
+        ? await openStream(`${baseUrl(app)}${url}`)
+        : await (operation.method === 'post' ? http(app).post(url).send({}) : http(app).get(url));
       const isPublic = Array.isArray(operation.security) && operation.security.length === 0;
       expect([operation.path, operation.method, response.status === 401]).toEqual([
         operation.path,

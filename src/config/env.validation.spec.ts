@@ -125,4 +125,17 @@ describe('validateEnvironment', () => {
       );
     },
   );
+
+  it('reads the live stream settings, and refuses a heartbeat the idle timeout would cut', () => {
+    expect(validateEnvironment({})).toMatchObject({
+      SSE_MIN_INTERVAL_MS: 250,
+      SSE_HEARTBEAT_MS: 15_000,
+      SSE_MAX_CLIENTS: 10_000,
+      SSE_MAX_CLIENTS_PER_ADDRESS: 20,
+    });
+    expect(() =>
+      validateEnvironment({ SSE_HEARTBEAT_MS: '60000', SOCKET_IDLE_TIMEOUT_MS: '60000' }),
+    ).toThrow(/SSE_HEARTBEAT_MS must be below SOCKET_IDLE_TIMEOUT_MS/);
+    expect(() => validateEnvironment({ SSE_MAX_CLIENTS: '0' })).toThrow(/SSE_MAX_CLIENTS/);
+  });
 });

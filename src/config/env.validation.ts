@@ -286,6 +286,34 @@ export class EnvironmentVariables {
   })
   CLUSTER_WORKERS = '1';
 
+  /** A live sale stream sends at most one `sale` event per this interval (changes in between are coalesced). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  SSE_MIN_INTERVAL_MS = 250;
+
+  /**
+   * A comment line on every live stream this often: keeps proxies and SOCKET_IDLE_TIMEOUT_MS from
+   * closing a quiet stream, so it must be below SOCKET_IDLE_TIMEOUT_MS.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  SSE_HEARTBEAT_MS = 15_000;
+
+  /** Live streams open at once on this instance; more are answered 503 STREAMS_AT_CAPACITY. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SSE_MAX_CLIENTS = 10_000;
+
+  /** Live streams open at once per client address on this instance; more are answered 429 TOO_MANY_STREAMS. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SSE_MAX_CLIENTS_PER_ADDRESS = 20;
+
   /** Where `npm start` keeps the embedded mongod's files (ignored by git). */
   @IsString()
   EMBEDDED_DB_PATH = '.data/mongod';
@@ -322,6 +350,11 @@ const crossFieldRules: Array<(env: EnvironmentVariables) => string | undefined> 
     clusterWorkerCount(env) > 1 && env.REDIS_URL === undefined
       ? `CLUSTER_WORKERS=${env.CLUSTER_WORKERS} (${clusterWorkerCount(env)} workers) requires REDIS_URL, ` +
         'so that rate limits and sale events are shared by the workers'
+      : undefined,
+  // The idle timeout would otherwise close every quiet live stream between two heartbeats.
+  (env) =>
+    env.SSE_HEARTBEAT_MS >= env.SOCKET_IDLE_TIMEOUT_MS
+      ? 'SSE_HEARTBEAT_MS must be below SOCKET_IDLE_TIMEOUT_MS'
       : undefined,
 ];
 

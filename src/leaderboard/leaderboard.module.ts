@@ -8,5 +8,6 @@ import { LeaderboardService } from './leaderboard.service';
   imports: [PurchasesModule, SalesModule],
   controllers: [LeaderboardController],
   providers: [LeaderboardService],
+  exports: [LeaderboardService],
 })
 export class LeaderboardModule {}

@@ -1,10 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { SingleFlight } from '../common/concurrency/single-flight';
-import { PurchaseRecordsService } from '../purchases/purchase-records.service';
+import { PurchaseRecordsService, type LeaderboardRow } from '../purchases/purchase-records.service';
 import { SalesService } from '../sales/sales.service';
 import type { LeaderboardQueryDto } from './dto/leaderboard-query.dto';
-import type { LeaderboardDto } from './dto/leaderboard.dto';
+import type { LeaderboardDto, LeaderboardEntryDto } from './dto/leaderboard.dto';
+
+/** Rows in line order from position `skip` on, with their ranks (1 = the first accepted purchase). */
+const toEntries = (rows: LeaderboardRow[], skip: number): LeaderboardEntryDto[] =>
+  rows.map((row, index) => ({
+    rank: skip + index + 1,
+    username: row.username,
+    quantity: row.quantity,
+    purchasedAt: row.purchasedAt!,
+  }));
 
 @Injectable()
 export class LeaderboardService {
@@ -41,12 +50,18 @@ export class LeaderboardService {
       unitsSold: sale.soldQuantity,
       page: query.page,
       limit: query.limit,
-      items: rows.map((row, index) => ({
-        rank: skip + index + 1,
-        username: row.username,
-        quantity: row.quantity,
-        purchasedAt: row.purchasedAt!,
-      })),
+      items: toEntries(rows, skip),
     };
+  }
+
+  /** Up to `limit` entries ranked after `rank`, for the live stream (which knows the sale exists). */
+  async entriesAfter(saleId: string, rank: number, limit: number): Promise<LeaderboardEntryDto[]> {
+    const rows = await this.purchases.leaderboardPage(new Types.ObjectId(saleId), rank, limit);
+    return toEntries(rows, rank);
+  }
+
+  /** How many buyers the leaderboard has now (the last rank). */
+  buyerCount(saleId: string): Promise<number> {
+    return this.purchases.countConfirmed(new Types.ObjectId(saleId));
   }
 }

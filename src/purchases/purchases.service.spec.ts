@@ -84,6 +84,7 @@ function setup(sale: StoredSale | null, { transactions = false } = {}) {
     findById: jest.fn().mockResolvedValue(sale),
   };
   const snapshots = { get: jest.fn().mockResolvedValue(sale), remember: jest.fn() };
+  const events = { publish: jest.fn(), subscribe: jest.fn() };
   const runner = {
     enabled: transactions,
     run: jest.fn().mockImplementation((work: (session: object) => Promise<unknown>) => work({})),
@@ -94,8 +95,9 @@ function setup(sale: StoredSale | null, { transactions = false } = {}) {
     snapshots as unknown as SaleSnapshotCache,
     runner as unknown as TransactionRunner,
     new SaleBuyersIndex(records as unknown as PurchaseRecordsService, config),
+    events,
   );
-  return { service, records, stock, snapshots, runner };
+  return { service, records, stock, snapshots, runner, events };
 }
 
 /** The confirmed purchase a write whose reply was lost had in fact left behind. */
@@ -236,6 +238,57 @@ describe('PurchasesService', () => {
         'ALREADY_PURCHASED',
       );
       expect(records.insertConfirmed).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('sale events', () => {
+    it.each([false, true])(
+      'publishes `purchase` once the purchase is final (transactions: %s)',
+      async (transactions) => {
+        const sale = buildSale();
+        const { service, records, events } = setup(sale, { transactions });
+        await service.purchase(user, sale._id.toHexString(), 1);
+        expect(events.publish).toHaveBeenCalledTimes(1);
+        expect(events.publish).toHaveBeenCalledWith({
+          saleId: sale._id.toHexString(),
+          kind: 'purchase',
+        });
+        const written = transactions ? records.insertConfirmed : records.confirm;
+        expect(written.mock.invocationCallOrder[0]).toBeLessThan(
+          events.publish.mock.invocationCallOrder[0],
+        );
+      },
+    );
+
+    it('publishes `sold_out` for the purchase that took the last unit', async () => {
+      const sale = buildSale({ remainingQuantity: 1 });
+      const { service, events, snapshots } = setup(sale);
+      await service.purchase(user, sale._id.toHexString(), 1);
+      expect(events.publish).toHaveBeenCalledWith({
+        saleId: sale._id.toHexString(),
+        kind: 'sold_out',
+      });
+      // This instance answers the next attempts from memory at once.
+      expect(snapshots.remember).toHaveBeenCalledWith(
+        expect.objectContaining({ remainingQuantity: 0 }),
+      );
+    });
+
+    it('publishes nothing for a refused or unconfirmed purchase', async () => {
+      const sale = buildSale();
+      const refused = setup(sale);
+      refused.stock.takeUnits.mockResolvedValue(null);
+      refused.stock.findById.mockResolvedValue({ ...sale, remainingQuantity: 0 });
+      expect(await codeOf(refused.service.purchase(user, sale._id.toHexString(), 1))).toBe(
+        'SOLD_OUT',
+      );
+      const abandoned = setup(sale);
+      abandoned.records.confirm.mockResolvedValue(false);
+      expect(await codeOf(abandoned.service.purchase(user, sale._id.toHexString(), 1))).toBe(
+        'PURCHASE_NOT_COMPLETED',
+      );
+      expect(refused.events.publish).not.toHaveBeenCalled();
+      expect(abandoned.events.publish).not.toHaveBeenCalled();
     });
   });
 

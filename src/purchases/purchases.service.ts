@@ -6,6 +6,7 @@ import { ApiError, notFound } from '../common/errors/api-error';
 import { ErrorCode } from '../common/errors/error-codes';
 import { isDuplicateKeyError } from '../common/errors/mongo-errors';
 import { TransactionGaveUp, TransactionRunner } from '../database/transaction-runner';
+import { SaleEvents } from '../sales/events/sale-events';
 import { purchaseBlock, type PurchaseBlock } from '../sales/sale-state';
 import { SaleSnapshotCache } from '../sales/sale-snapshot.cache';
 import { SaleStockService } from '../sales/sale-stock.service';
@@ -40,6 +41,7 @@ export class PurchasesService {
     private readonly snapshots: SaleSnapshotCache,
     private readonly transactions: TransactionRunner,
     private readonly buyers: SaleBuyersIndex,
+    private readonly events: SaleEvents,
   ) {}
 
   async purchase(user: AuthenticatedUser, saleId: string, quantity: number): Promise<PurchaseDto> {
@@ -116,7 +118,7 @@ export class PurchasesService {
       if (!(error instanceof TransactionGaveUp)) throw error;
       return this.settleGaveUpTransaction(purchase, error);
     }
-    this.rememberIfSoldOut(outcome.taken); // only once committed
+    this.accepted(outcome.taken); // only once committed
     return toPurchaseDto(outcome.record);
   }
 
@@ -174,7 +176,7 @@ export class PurchasesService {
     }
     // Not confirmed: the reconciler judged the attempt abandoned; its recount returns the units.
     if (!confirmed) throw purchaseNotCompleted();
-    this.rememberIfSoldOut(taken);
+    this.accepted(taken);
     return toPurchaseDto({
       ...pending,
       state: 'confirmed',
@@ -248,8 +250,18 @@ export class PurchasesService {
     return earlier ? alreadyPurchased(earlier) : blockedPurchase(block, sale);
   }
 
-  private rememberIfSoldOut(sale: StoredSale): void {
-    if (sale.remainingQuantity === 0) this.snapshots.remember(sale);
+  /**
+   * After commit or confirm: the purchase is final, so every instance and live stream may hear of it.
+   * The one that sold out is `sold_out`: this instance refuses from memory at once, the others drop
+   * their view and read the sold-out sale once.
+   */
+  private accepted(sale: StoredSale): void {
+    const soldOut = sale.remainingQuantity === 0;
+    if (soldOut) this.snapshots.remember(sale);
+    this.events.publish({
+      saleId: sale._id.toHexString(),
+      kind: soldOut ? 'sold_out' : 'purchase',
+    });
   }
 
   private async duplicateOf(purchase: NewPurchase) {

@@ -87,7 +87,24 @@ export class RedisConnections implements OnApplicationShutdown {
     this.logger.log('Redis is reachable again: shared rate limits and sale events resume');
   }
 
+  /**
+   * QUIT when connected, but never wait on it for long: on a connection that is down, a queueing one
+   * (a subscriber) would hold QUIT in its offline queue forever and shutdown with it.
+   */
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all(this.clients.map((client) => client.quit().catch(() => client.disconnect())));
+    await Promise.all(this.clients.map((client) => closeClient(client)));
   }
+}
+
+async function closeClient(client: Redis): Promise<void> {
+  if (client.status === 'ready') {
+    let timer: NodeJS.Timeout | undefined;
+    const quit = client.quit().then(
+      () => undefined,
+      () => undefined,
+    );
+    await Promise.race([quit, new Promise((resolve) => (timer = setTimeout(resolve, 1_000)))]);
+    clearTimeout(timer);
+  }
+  client.disconnect();
 }

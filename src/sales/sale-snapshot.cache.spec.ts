@@ -1,29 +1,81 @@
 import type { ConfigService } from '@nestjs/config';
 import { Types, type Model } from 'mongoose';
 import type { EnvironmentVariables } from '../config/env.validation';
+import { LocalSaleEvents } from './events/local-sale-events';
 import { SaleSnapshotCache } from './sale-snapshot.cache';
 import type { Sale, StoredSale } from './schemas/sale.schema';
 
-const config = { get: () => 1_000 } as unknown as ConfigService<EnvironmentVariables, true>;
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+function setup() {
+  const id = new Types.ObjectId();
+  let version = 0;
+  let hold: Promise<void> = Promise.resolve();
+  const findById = jest.fn(() => ({
+    lean: () => ({
+      exec: async () => {
+        version += 1;
+        const read = { _id: id, status: `v${version}` } as unknown as StoredSale;
+        await hold;
+        return read;
+      },
+    }),
+  }));
+  const config = { get: () => 60_000 } as unknown as ConfigService<EnvironmentVariables, true>;
+  const events = new LocalSaleEvents();
+  const cache = new SaleSnapshotCache({ findById } as unknown as Model<Sale>, config, events);
+  const holdReads = () => {
+    let release!: () => void;
+    hold = new Promise((resolve) => (release = resolve));
+    return release;
+  };
+  return { id: id.toHexString(), cache, events, findById, holdReads };
+}
 
 describe('SaleSnapshotCache', () => {
-  it('a view remembered while a read is in flight answers that read (no "replaced" error)', async () => {
-    const id = new Types.ObjectId();
-    let finishRead!: (sale: StoredSale) => void;
-    const sales = {
-      findById: () => ({
-        lean: () => ({ exec: () => new Promise<StoredSale>((resolve) => (finishRead = resolve)) }),
-      }),
-    } as unknown as Model<Sale>;
-    const cache = new SaleSnapshotCache(sales, config);
-    const stale = { _id: id, remainingQuantity: 5 } as StoredSale;
-    const fresh = { _id: id, remainingQuantity: 0 } as StoredSale;
+  it('drops a sale on its state events, so the next read is fresh, but keeps it across purchases', async () => {
+    const { id, cache, events, findById } = setup();
+    expect(await cache.get(id)).toMatchObject({ status: 'v1' });
+    events.publish({ saleId: id, kind: 'purchase' });
+    await flush();
+    expect(await cache.get(id)).toMatchObject({ status: 'v1' });
+    events.publish({ saleId: id, kind: 'activated' });
+    await flush();
+    expect(await cache.get(id)).toMatchObject({ status: 'v2' });
+    expect(findById).toHaveBeenCalledTimes(2);
+  });
 
-    const reading = cache.get(id.toHexString()); // a request waits on the database
-    await Promise.resolve();
-    cache.remember(fresh); // another request's write returned a newer view meanwhile
-    finishRead(stale);
-    await expect(reading).resolves.toBe(fresh);
-    await expect(cache.get(id.toHexString())).resolves.toBe(fresh);
+  it('keeps a view that already shows the sale sold out when the sold_out event comes', async () => {
+    const { id, cache, events, findById } = setup();
+    const soldOut = { _id: new Types.ObjectId(id), remainingQuantity: 0, status: 'mine' };
+    cache.remember(soldOut as unknown as StoredSale);
+    events.publish({ saleId: id, kind: 'sold_out' });
+    await flush();
+    expect(await cache.get(id)).toBe(soldOut);
+    expect(findById).not.toHaveBeenCalled();
+    events.publish({ saleId: id, kind: 'stock_back' });
+    await flush();
+    expect(await cache.get(id)).toMatchObject({ status: 'v1' });
+  });
+
+  it('reads again when an event drops the sale while a read of it is in flight', async () => {
+    const { id, cache, events, holdReads } = setup();
+    const release = holdReads();
+    const pending = cache.get(id); // read v1 started before the change
+    await flush();
+    events.publish({ saleId: id, kind: 'stock_back' });
+    await flush();
+    release();
+    expect(await pending).toMatchObject({ status: 'v2' });
+  });
+
+  it('reads again when remember() replaces the sale while a read of it is in flight', async () => {
+    const { id, cache, holdReads } = setup();
+    const release = holdReads();
+    const pending = cache.get(id);
+    await flush();
+    cache.remember({ _id: new Types.ObjectId(id), status: 'fresh' } as unknown as StoredSale);
+    release();
+    expect(await pending).toMatchObject({ status: 'fresh' });
   });
 });

@@ -4,15 +4,22 @@ import { InjectModel } from '@nestjs/mongoose';
 import { LRUCache } from 'lru-cache';
 import { Model, Types } from 'mongoose';
 import type { EnvironmentVariables } from '../config/env.validation';
+import { SaleEvents, type SaleEventKind } from './events/sale-events';
 import { Sale, type StoredSale } from './schemas/sale.schema';
 
 const MISSING = Symbol('missing sale');
 type Entry = StoredSale | typeof MISSING;
 
+/** The abort reasons lru-cache gives an in-flight fetch whose entry changed under it. */
+const isSuperseded = (error: unknown) =>
+  error instanceof Error && ['deleted', 'replaced'].includes(error.message);
+
 /**
  * An in-process view of each sale, at most SALE_CACHE_TTL_MS old, used only to answer doomed purchase
  * attempts (sold out, not started, ended, unknown sale) without touching the database. It never accepts a
  * purchase: the conditional decrement in the database does. Concurrent misses share one read.
+ * A sale-state event from any instance drops the sale's entry, so the next attempt re-reads instead of
+ * refusing from a stale view for up to SALE_CACHE_TTL_MS (a manual activation, stock coming back).
  */
 @Injectable()
 export class SaleSnapshotCache {
@@ -21,6 +28,7 @@ export class SaleSnapshotCache {
   constructor(
     @InjectModel(Sale.name) private readonly sales: Model<Sale>,
     config: ConfigService<EnvironmentVariables, true>,
+    events: SaleEvents,
   ) {
     this.cache = new LRUCache<string, Entry>({
       max: 10_000,
@@ -28,25 +36,39 @@ export class SaleSnapshotCache {
       fetchMethod: async (id) =>
         (await this.sales.findById(new Types.ObjectId(id)).lean<StoredSale>().exec()) ?? MISSING,
     });
+    events.subscribe(({ saleId, kind }) => {
+      if (!this.alreadyShows(saleId, kind)) this.cache.delete(saleId);
+    });
   }
 
   async get(id: string): Promise<StoredSale | null> {
-    const entry = await this.fetch(id);
+    let entry: Entry | undefined;
+    try {
+      entry = await this.cache.fetch(id);
+    } catch (error) {
+      // lru-cache rejects a read whose entry was dropped (an event) or replaced (remember()) while it
+      // was in flight; what it would have returned may predate that change, so read again.
+      if (!isSuperseded(error)) throw error;
+      entry = await this.cache.fetch(id);
+    }
     return entry === undefined || entry === MISSING ? null : entry;
   }
 
   /**
-   * A remember() while a read of the same sale is in flight aborts that read (lru-cache rejects its
-   * waiters with "replaced"): they take the remembered view, which is the fresher one.
+   * An accepted purchase leaves the entry alone: during a storm the view "open, some left" stays right,
+   * and dropping it per purchase would turn every attempt into a read (the one that sells out is
+   * published as `sold_out`). A sold-out view is kept on `sold_out`: the instance that sold the last
+   * unit remembered it before its own event came back, and it keeps answering from memory.
    */
-  private async fetch(id: string): Promise<Entry | undefined> {
-    try {
-      return await this.cache.fetch(id);
-    } catch (error) {
-      const replacement = this.cache.get(id);
-      if (replacement === undefined) throw error;
-      return replacement;
-    }
+  private alreadyShows(saleId: string, kind: SaleEventKind): boolean {
+    if (kind === 'purchase') return true;
+    const entry = this.cache.peek(saleId);
+    return (
+      kind === 'sold_out' &&
+      entry !== undefined &&
+      entry !== MISSING &&
+      entry.remainingQuantity <= 0
+    );
   }
 
   /** Record a view fresher than the cached one (e.g. the document a write just returned). */

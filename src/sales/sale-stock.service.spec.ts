@@ -2,6 +2,7 @@ import { getModelToken } from '@nestjs/mongoose';
 import { Test } from '@nestjs/testing';
 import { Types } from 'mongoose';
 import { DatabaseSteps } from '../database/database-steps';
+import { SaleEvents } from './events/sale-events';
 import { SaleStockService } from './sale-stock.service';
 import { Sale, type StoredSale } from './schemas/sale.schema';
 
@@ -13,6 +14,7 @@ describe('SaleStockService (model mocked)', () => {
   const now = new Date('2030-01-01T10:00:00Z');
   let model: { findOneAndUpdate: jest.Mock; updateOne: jest.Mock; updateMany: jest.Mock };
   let stock: SaleStockService;
+  let events: { publish: jest.Mock; subscribe: jest.Mock };
 
   beforeEach(async () => {
     model = {
@@ -20,10 +22,12 @@ describe('SaleStockService (model mocked)', () => {
       updateOne: jest.fn().mockResolvedValue({ matchedCount: 1, modifiedCount: 1 }),
       updateMany: jest.fn().mockResolvedValue({ matchedCount: 1, modifiedCount: 1 }),
     };
+    events = { publish: jest.fn(), subscribe: jest.fn() };
     const moduleRef = await Test.createTestingModule({
       providers: [
         SaleStockService,
         DatabaseSteps,
+        { provide: SaleEvents, useValue: events },
         { provide: getModelToken(Sale.name), useValue: model },
       ],
     }).compile();
@@ -92,6 +96,10 @@ describe('SaleStockService (model mocked)', () => {
         { _id: saleId, soldQuantity: 10, remainingQuantity: 0, acceptedSeq: 6, status: 'sold_out' },
         { $set: { soldQuantity: 8, remainingQuantity: 2, status: 'active', auditDue: false } },
       ]);
+      expect(events.publish).toHaveBeenCalledWith({
+        saleId: saleId.toHexString(),
+        kind: 'stock_back',
+      });
     });
 
     it('marks a sale with nothing left sold out', async () => {
@@ -100,12 +108,23 @@ describe('SaleStockService (model mocked)', () => {
       expect(model.updateOne.mock.calls[0][1]).toEqual({
         $set: { soldQuantity: 10, remainingQuantity: 0, status: 'sold_out', auditDue: false },
       });
+      expect(events.publish).toHaveBeenCalledWith({
+        saleId: saleId.toHexString(),
+        kind: 'sold_out',
+      });
+    });
+
+    it('publishes nothing when the counters were right', async () => {
+      model.updateOne.mockReturnValueOnce(exec({ matchedCount: 1 }));
+      expect(await stock.recount(observed, 10)).toBe(true);
+      expect(events.publish).not.toHaveBeenCalled();
     });
 
     it('gives up (to retry later) when a take or a status change moved the sale meanwhile', async () => {
       model.updateOne.mockReturnValueOnce(exec({ matchedCount: 0 }));
       expect(await stock.recount(observed, 5)).toBe(false);
       expect(model.updateOne).toHaveBeenCalledTimes(1);
+      expect(events.publish).not.toHaveBeenCalled();
     });
   });
 });

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types, type ClientSession } from 'mongoose';
 import { DatabaseSteps } from '../database/database-steps';
+import { SaleEvents } from './events/sale-events';
 import { openSaleFilter } from './sale-state';
 import { Sale, type SaleStatus, type StoredSale } from './schemas/sale.schema';
 
@@ -30,6 +31,7 @@ export class SaleStockService {
   constructor(
     @InjectModel(Sale.name) private readonly sales: Model<Sale>,
     private readonly steps: DatabaseSteps,
+    private readonly events: SaleEvents,
   ) {}
 
   /**
@@ -95,6 +97,7 @@ export class SaleStockService {
    */
   async recount(observed: ObservedSale, confirmedUnits: number): Promise<boolean> {
     const remaining = observed.totalQuantity - confirmedUnits;
+    const status = statusAfterRecount(observed.status, remaining);
     const result = await this.steps.run('sales.recount', () =>
       this.sales
         .updateOne(
@@ -109,13 +112,18 @@ export class SaleStockService {
             $set: {
               soldQuantity: confirmedUnits,
               remainingQuantity: remaining,
-              status: statusAfterRecount(observed.status, remaining),
+              status,
               auditDue: false,
             },
           },
         )
         .exec(),
     );
+    const moved = remaining !== observed.remainingQuantity || status !== observed.status;
+    if (result.matchedCount === 1 && moved) {
+      const kind = remaining > 0 ? 'stock_back' : 'sold_out';
+      this.events.publish({ saleId: observed._id.toHexString(), kind });
+    }
     return result.matchedCount === 1;
   }
 }

@@ -11,6 +11,7 @@ import type { CreateSaleDto } from './dto/create-sale.dto';
 import type { ListSalesQueryDto } from './dto/list-sales-query.dto';
 import type { SaleDto } from './dto/sale.dto';
 import { toSaleDto } from './sale.mapper';
+import { SaleEvents } from './events/sale-events';
 import { SaleSnapshotCache } from './sale-snapshot.cache';
 import { effectiveStatus, openSaleFilter } from './sale-state';
 import { Sale, type SaleStatus, type StoredSale } from './schemas/sale.schema';
@@ -33,6 +34,7 @@ export class SalesService {
     @InjectModel(Sale.name) private readonly sales: Model<Sale>,
     private readonly products: ProductsService,
     private readonly snapshots: SaleSnapshotCache,
+    private readonly events: SaleEvents,
   ) {}
 
   async create(dto: CreateSaleDto): Promise<SaleDto> {
@@ -105,6 +107,7 @@ export class SalesService {
         )
         .lean<StoredSale>()
         .exec());
+    if (activated) this.events.publish({ saleId: id, kind: 'activated' });
     const sale = activated ?? (await this.findOrThrow(id));
     this.snapshots.remember(sale);
     const status = effectiveStatus(sale, now);

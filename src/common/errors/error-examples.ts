@@ -57,6 +57,8 @@ export const ERROR_EXAMPLES: Record<ErrorCode, { message: string; details?: unkn
   },
   CONFLICT: { message: 'The resource already exists' },
   TOO_MANY_REQUESTS: { message: 'Too many requests, slow down' },
+  TOO_MANY_STREAMS: { message: 'Too many live streams open from your address; close one first' },
+  STREAMS_AT_CAPACITY: { message: 'This server has no room for another live stream; retry later' },
   DATABASE_UNAVAILABLE: { message: 'The database is unavailable, try again' },
   INTERNAL_ERROR: { message: 'Internal server error' },
 };
