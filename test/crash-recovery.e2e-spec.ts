@@ -4,7 +4,7 @@ import { PurchaseReconciler } from '../src/purchases/purchase-reconciler';
 import { PurchaseRecordsService } from '../src/purchases/purchase-records.service';
 import { SaleStockService } from '../src/sales/sale-stock.service';
 import { createSale } from './factories/catalog.factory';
-import { startChildApp, stopChildApp, type ChildApp } from './support/child-app';
+import { postJson, startChildApp, stopChildApp, type ChildApp } from './support/child-app';
 import {
   ADMIN,
   adminToken,
@@ -16,17 +16,7 @@ import {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const FAST_RECONCILER = { RECONCILE_INTERVAL_MS: '300', PURCHASE_PENDING_TIMEOUT_MS: '1000' };
 
-async function post(url: string, path: string, body: object, token?: string) {
-  const response = await fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
+const post = postJson;
 
 /** Guarantees 1 and 2, read straight from the database. */
 async function expectConsistent(db: Db, saleId: ObjectId) {

@@ -3,7 +3,7 @@ import { MongoClient, ObjectId, type Db } from 'mongodb';
 import { PERIODIC_JOBS_LEASE, JobLease } from '../src/jobs/job-lease';
 import { SaleLifecycleService } from '../src/sales/sale-lifecycle.service';
 import { createSale, secondsFromNow } from './factories/catalog.factory';
-import { startChildApp, stopChildApp, type ChildApp } from './support/child-app';
+import { postJson, startChildApp, stopChildApp, type ChildApp } from './support/child-app';
 import { waitUntil } from './support/processes';
 import {
   ADMIN,
@@ -111,16 +111,9 @@ describe('one job runner among instances (e2e)', () => {
     afterAll(() => Promise.all(children.map((child) => stopChildApp(child, 'SIGKILL'))));
 
     async function call(url: string, path: string, body: object, token?: string) {
-      const response = await fetch(`${url}${path}`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-        body: JSON.stringify(body),
-      });
-      expect(response.status).toBeLessThan(300);
-      return (await response.json()) as Record<string, string>;
+      const { status, body: answer } = await postJson(url, path, body, token);
+      expect(status).toBeLessThan(300);
+      return answer as Record<string, string>;
     }
 
     it('lets the other process take over and open a scheduled sale within the TTL plus a few seconds', async () => {

@@ -64,3 +64,16 @@ export function stopChildApp(app: ChildApp, signal: NodeJS.Signals): Promise<num
     app.process.kill(signal);
   });
 }
+
+/** A JSON POST to a child app, as a client would send it; the answer's status and body. */
+export async function postJson(url: string, path: string, body: object, token?: string) {
+  const response = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
