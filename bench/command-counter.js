@@ -3,7 +3,7 @@
 // benchmark can report database commands per request: a figure no noisy machine can blur.
 // The driver mongoose uses (it may have its own copy under node_modules/mongoose).
 const { MongoClient } = require('mongoose').mongo;
-const { writeFileSync } = require('node:fs');
+const { renameSync, writeFileSync } = require('node:fs');
 
 const counts = {};
 const connect = MongoClient.prototype.connect;
@@ -18,4 +18,10 @@ MongoClient.prototype.connect = function connectCounting(...args) {
 };
 
 const file = process.env.BENCH_COMMANDS_FILE;
-if (file) setInterval(() => writeFileSync(file, JSON.stringify(counts)), 100).unref();
+// Written aside and renamed into place: the benchmark reads the file at any moment and must never see half of it.
+if (file) {
+  setInterval(() => {
+    writeFileSync(`${file}.tmp`, JSON.stringify(counts));
+    renameSync(`${file}.tmp`, file);
+  }, 100).unref();
+}
