@@ -5,6 +5,14 @@ import { registerUsers, type TestUser } from './factories/users.factory';
 import { createMonitoredTestApp, recordCommands } from './support/command-log';
 import { adminToken, createTestApp, http, uniqueDatabaseName } from './support/test-app';
 
+interface Request {
+  token?: string;
+  body?: unknown;
+  /** Sent as is, for bodies a JSON encoder would not write. */
+  raw?: string;
+  type?: string;
+}
+
 interface Answer {
   status: number;
   headers: Record<string, string>;
@@ -46,11 +54,12 @@ describe('the purchase fast lane answers exactly as the ordinary path (e2e)', ()
   const attempt = async (
     app: NestFastifyApplication,
     saleId: string,
-    { token, body = {} }: { token?: string; body?: unknown },
+    { token, body = {}, raw, type }: Request,
   ): Promise<Answer> => {
     let call = http(app).post(`/api/sales/${saleId}/purchase`);
     if (token) call = call.set('authorization', `Bearer ${token}`);
-    const response = await call.send(body as object);
+    if (type) call = call.set('content-type', type);
+    const response = await call.send(raw ?? (body as object));
     return { status: response.status, headers: response.headers, body: response.body as unknown };
   };
 
@@ -100,7 +109,7 @@ describe('the purchase fast lane answers exactly as the ordinary path (e2e)', ()
 
   it('answers every row of the table the same way, and the lane answers the refusals memory can give', async () => {
     const [buyer, , a, b, c, d, e, f, g] = users;
-    const rows: Array<[string, string, { token?: string; body?: unknown }, boolean]> = [
+    const rows: Array<[string, string, Request, boolean]> = [
       // [row, sale, request, answered by the lane?]
       ['no token', sales.soldOut, {}, false],
       ['a token never verified', sales.soldOut, { token: 'x.y.z' }, false],
@@ -110,6 +119,36 @@ describe('the purchase fast lane answers exactly as the ordinary path (e2e)', ()
       ['quantity as a string', sales.open, { token: a.token, body: { quantity: '1' } }, false],
       ['an unknown field', sales.open, { token: a.token, body: { quantity: 1, x: 1 } }, false],
       ['an array body', sales.open, { token: a.token, body: [] }, false],
+      [
+        'a duplicate key',
+        sales.soldOut,
+        { token: a.token, raw: '{"quantity":1,"quantity":2}', type: 'application/json' },
+        false,
+      ],
+      [
+        'a leading zero (not JSON)',
+        sales.soldOut,
+        { token: a.token, raw: '{"quantity":01}', type: 'application/json' },
+        false,
+      ],
+      [
+        'a quantity over the DTO maximum',
+        sales.soldOut,
+        { token: a.token, body: { quantity: 10_001 } },
+        false,
+      ],
+      [
+        'a text body',
+        sales.soldOut,
+        { token: a.token, raw: 'quantity=1', type: 'text/plain' },
+        false,
+      ],
+      [
+        'JSON with spaces and a charset',
+        sales.soldOut,
+        { token: a.token, raw: ' { "quantity" : 1 } ', type: 'application/json; charset=utf-8' },
+        true,
+      ],
       ['an unknown sale', '0123456789abcdef01234567', { token: b.token }, true],
       ['an upper-case id', sales.soldOut.toUpperCase(), { token: b.token }, true],
       ['more than maxPerUser', sales.open, { token: b.token, body: { quantity: 3 } }, true],
