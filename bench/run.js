@@ -101,9 +101,13 @@ function cpuSeconds(pid) {
  * Runs a loader process and samples its CPU and the server's while it runs, so a reader can tell which
  * side was saturated: a loader near 100% of its core with a server below it means the loader set the pace.
  */
-function runLoader(command, argv, serverPids) {
+function runLoader(command, argv, serverPids, env = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(command, argv, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     const first = { at: Date.now(), loader: null, servers: serverPids.map(cpuSeconds) };
@@ -139,13 +143,13 @@ async function loadWithWrk(name, scenario, serverPids) {
     : '';
   const tokensFile = join(tmpdir(), `bench-${process.pid}-${name}.tokens`);
   writeFileSync(tokensFile, tokens);
+  // wrk's Lua reads the scenario with os.getenv.
   const env = {
     BENCH_METHOD: scenario.method,
     BENCH_PATH: scenario.path,
     BENCH_BODY: scenario.body ?? '',
     BENCH_TOKENS: scenario.tokensFile ? tokensFile : '',
   };
-  Object.assign(process.env, env); // wrk's Lua reads them with os.getenv
   const wrk = (seconds) =>
     runLoader(
       ...pinned(1, 'wrk', [
@@ -159,6 +163,7 @@ async function loadWithWrk(name, scenario, serverPids) {
         scenario.url,
       ]),
       serverPids,
+      env,
     );
   if (CONFIG.warmupSeconds > 0) await wrk(CONFIG.warmupSeconds);
   const { out, cpu } = await wrk(CONFIG.seconds);

@@ -10,20 +10,24 @@ describe('npm run demo (e2e, against a test app)', () => {
   });
   afterAll(() => app.close());
 
-  it('replays the brief\'s "Testing the System" steps and prints the leaderboard', async () => {
+  /** `npm run demo` against the test app, as a newcomer runs it; its exit code and whole output. */
+  async function runDemo(env: Record<string, string>) {
     const demo = watch(
       'npm',
       ['run', '--silent', 'demo'],
       ROOT,
-      cleanEnvironment({
-        DEMO_API_URL: baseUrl(app),
-        DEMO_START_IN_SECONDS: '2',
-        ADMIN_EMAIL: ADMIN.email,
-        ADMIN_PASSWORD: ADMIN.password,
-      }),
+      cleanEnvironment({ DEMO_API_URL: baseUrl(app), ...env }),
     );
     const { code } = await demo.exited;
-    const output = demo.output();
+    return { code, output: demo.output() };
+  }
+
+  it('replays the brief\'s "Testing the System" steps and prints the leaderboard', async () => {
+    const { code, output } = await runDemo({
+      DEMO_START_IN_SECONDS: '2',
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+    });
     console.log(output);
     expect({ code, output }).toMatchObject({ code: 0 });
     for (const heading of [
@@ -48,21 +52,12 @@ describe('npm run demo (e2e, against a test app)', () => {
   }, 30_000);
 
   it('says what to do when the admin cannot log in, in one line', async () => {
-    const demo = watch(
-      'npm',
-      ['run', '--silent', 'demo'],
-      ROOT,
-      cleanEnvironment({
-        DEMO_API_URL: baseUrl(app),
-        ADMIN_EMAIL: 'nobody@example.test',
-        ADMIN_PASSWORD: 'wrong-password',
-      }),
-    );
-    const { code } = await demo.exited;
+    const { code, output } = await runDemo({
+      ADMIN_EMAIL: 'nobody@example.test',
+      ADMIN_PASSWORD: 'wrong-password',
+    });
     expect(code).toBe(1);
-    expect(demo.output()).toMatch(
-      /demo stopped: the admin cannot log in \(401 INVALID_CREDENTIALS\)/,
-    );
-    expect(demo.output()).not.toMatch(/\n\s+at /);
+    expect(output).toMatch(/demo stopped: the admin cannot log in \(401 INVALID_CREDENTIALS\)/);
+    expect(output).not.toMatch(/\n\s+at /);
   }, 30_000);
 });

@@ -85,10 +85,24 @@ export class PurchaseRecordsService {
     );
   }
 
-  /** Every attempt in a sale, confirmed or in flight: who bought, for SaleBuyersIndex. */
+  /** Every attempt in a sale, confirmed or in flight: who bought, for SaleBuyersIndex (what a reply shows). */
   async listAttempts(saleId: Types.ObjectId): Promise<StoredPurchase[]> {
     return this.steps.run('purchases.listAttempts', () =>
-      this.purchases.find({ saleId }).lean<StoredPurchase[]>().exec(),
+      this.purchases
+        .find(
+          { saleId },
+          {
+            saleId: 1,
+            userId: 1,
+            username: 1,
+            quantity: 1,
+            state: 1,
+            purchasedAt: 1,
+            attemptedAt: 1,
+          },
+        )
+        .lean<StoredPurchase[]>()
+        .exec(),
     );
   }
 

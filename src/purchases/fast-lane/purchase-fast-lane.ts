@@ -39,6 +39,8 @@ interface Attempt {
   user: AuthenticatedUser;
   saleId: string;
   quantity: number;
+  /** The route's execution context, for the guards' own code (built once per attempt). */
+  context: ExecutionContextHost;
 }
 
 /**
@@ -118,7 +120,7 @@ export class PurchaseFastLane implements OnModuleInit {
     attempt: Attempt,
   ): Promise<boolean> {
     try {
-      await this.throttle.canActivate(this.contextOf(request, reply));
+      await this.throttle.canActivate(attempt.context);
     } catch (throttled) {
       return this.answer(reply, throttled);
     }
@@ -148,16 +150,13 @@ export class PurchaseFastLane implements OnModuleInit {
     const id = request.params.id;
     if (!user || !isObjectIdString(id) || !plainlySentJson(request.headers)) return undefined;
     request.user = user; // as the JWT guard attaches it: the role check and the throttle key read it
+    const context = new ExecutionContextHost([request, reply], PurchasesController, this.handler);
     try {
-      this.roles.canActivate(this.contextOf(request, reply));
+      this.roles.canActivate(context);
     } catch {
       return undefined;
     }
-    return { user, saleId: id.toLowerCase() };
-  }
-
-  private contextOf(request: PurchaseRequest, reply: FastifyReply): ExecutionContextHost {
-    return new ExecutionContextHost([request, reply], PurchasesController, this.handler);
+    return { user, saleId: id.toLowerCase(), context };
   }
 
   private answer(reply: FastifyReply, error: unknown): true {
