@@ -1,5 +1,6 @@
 // `node bench/profile-summary.js <file.cpuprofile> [top]`: where a V8 CPU profile's time went under
-// load, by self time per function and by package (node_modules/<name>, our dist/, node internals).
+// load, by self time per function and by package (node_modules/<name>, our dist/, node internals), and
+// by inclusive time (a function and everything it called, each sample counted once per function).
 // Only the loaded seconds count: the first SKIP_SECONDS (boot) are left out, and so is every second in
 // which the process was mostly idle (between scenarios); shares are of the busy samples in the rest.
 const { readFileSync } = require('node:fs');
@@ -50,13 +51,13 @@ function packageOf(url) {
 
 const byFunction = new Map();
 const byPackage = new Map();
+const where = ({ functionName, url, lineNumber }) =>
+  `${functionName || '(anonymous)'} ${url.split('/').slice(-2).join('/')}:${lineNumber + 1}`;
 for (const node of profile.nodes) {
   const samples = selfSamples.get(node.id) ?? 0;
   if (!samples) continue;
-  const { functionName, url, lineNumber } = node.callFrame;
-  const where = `${functionName || '(anonymous)'} ${url.split('/').slice(-2).join('/')}:${lineNumber + 1}`;
-  byFunction.set(where, (byFunction.get(where) ?? 0) + samples);
-  const pkg = packageOf(url);
+  byFunction.set(where(node.callFrame), (byFunction.get(where(node.callFrame)) ?? 0) + samples);
+  const pkg = packageOf(node.callFrame.url);
   byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + samples);
 }
 
@@ -72,3 +73,19 @@ console.log(
 );
 print('Self time by package', byPackage, 15);
 print(`Self time by function (top ${top})`, byFunction, top);
+
+// Inclusive: walk each node's stack once; a function that recurses counts once per sample.
+const parentOf = new Map();
+for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node);
+const nodeById = new Map(profile.nodes.map((node) => [node.id, node]));
+const inclusive = new Map();
+for (const [id, samples] of selfSamples) {
+  const seen = new Set();
+  for (let node = nodeById.get(id); node; node = parentOf.get(node.id)) {
+    const name = where(node.callFrame);
+    if (seen.has(name) || node.callFrame.functionName === '(root)') continue;
+    seen.add(name);
+    inclusive.set(name, (inclusive.get(name) ?? 0) + samples);
+  }
+}
+print(`Inclusive time by function (top ${top * 2})`, inclusive, top * 2);
