@@ -83,7 +83,12 @@ function setup(sale: StoredSale | null, { transactions = false } = {}) {
     ),
     findById: jest.fn().mockResolvedValue(sale),
   };
-  const snapshots = { get: jest.fn().mockResolvedValue(sale), remember: jest.fn() };
+  // known(): memory has nothing, so every judgement reads through get() unless a test says otherwise.
+  const snapshots = {
+    known: jest.fn().mockReturnValue(undefined),
+    get: jest.fn().mockResolvedValue(sale),
+    remember: jest.fn(),
+  };
   const events = { publish: jest.fn(), subscribe: jest.fn() };
   const runner = {
     enabled: transactions,
@@ -192,6 +197,31 @@ describe('PurchasesService', () => {
       snapshots.get.mockResolvedValue({ ...sale, acceptedSeq: 11 });
       await codeOf(service.purchase(other, sale._id.toHexString(), 1));
       expect(records.listAttempts).toHaveBeenCalledTimes(2);
+    });
+
+    it('answers at once, without a promise, when memory holds the sale and its buyers', async () => {
+      const sale = buildSale({ remainingQuantity: 0, acceptedSeq: 10, soldQuantity: 10 });
+      const { service, records, snapshots } = setup(sale);
+      records.listAttempts.mockResolvedValue([attemptBy(sale, 'confirmed')]);
+      const other = { ...user, id: new Types.ObjectId().toHexString() };
+      const id = sale._id.toHexString();
+      // First judgement: nothing in memory, so it reads (a promise).
+      expect(service.judgeFromMemory(other, id, 1)).toBeInstanceOf(Promise);
+      await service.judgeFromMemory(other, id, 1);
+      snapshots.known.mockReturnValue(sale);
+
+      const refused = service.judgeFromMemory(other, id, 1);
+      const mine = service.judgeFromMemory(user, id, 1);
+
+      expect(refused).toBeInstanceOf(ApiError);
+      expect((refused as ApiError).body.code).toBe('SOLD_OUT');
+      expect((mine as ApiError).body.code).toBe('ALREADY_PURCHASED');
+      expect(records.listAttempts).toHaveBeenCalledTimes(1);
+      // The same state, judged through get(), gives the same answers.
+      snapshots.known.mockReturnValue(undefined);
+      expect(((await service.judgeFromMemory(other, id, 1)) as ApiError).body.code).toBe(
+        'SOLD_OUT',
+      );
     });
 
     it('an attempt still in flight answers inProgress, and the list is read again once the cache age passes', async () => {

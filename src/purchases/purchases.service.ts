@@ -20,8 +20,14 @@ import {
 } from './purchase-errors';
 import { toPurchaseDto } from './purchase.mapper';
 import { PurchaseRecordsService, type NewPurchase } from './purchase-records.service';
-import { SaleBuyersIndex } from './sale-buyers.index';
+import { SaleBuyersIndex, type EarlierAttempt } from './sale-buyers.index';
 import type { StoredPurchase } from './schemas/purchase.schema';
+
+/** A value now, or a promise of it when it takes a database read. */
+export type MaybeLater<T> = T | Promise<T>;
+
+/** The refusal an attempt is certain to get, or the sale when only the database can judge. */
+export type Verdict = StoredSale | ApiError;
 
 const MY_PURCHASES_LIMIT = 1_000;
 /** A take refused for no reason the sale shows is retried a few times, not forever. */
@@ -70,13 +76,21 @@ export class PurchasesService {
    * What memory alone tells about an attempt: the refusal it is certain to get (unknown sale, too many
    * units, not open, already bought), or the sale when only the database can judge. The ordinary path
    * and the fast lane (PurchaseFastLane) both ask this, so a refusal has one rule wherever it is answered.
+   * When memory holds the sale and its buyers the verdict comes back at once, not as a promise: nearly
+   * every attempt in a flash sale is judged so, and a promise per step costs them throughput.
    */
-  async judgeFromMemory(
+  judgeFromMemory(user: AuthenticatedUser, saleId: string, quantity: number): MaybeLater<Verdict> {
+    const sale = this.snapshots.known(saleId);
+    return sale === undefined
+      ? this.snapshots.get(saleId).then((read) => this.judge(user, read, quantity))
+      : this.judge(user, sale, quantity);
+  }
+
+  private judge(
     user: AuthenticatedUser,
-    saleId: string,
+    sale: StoredSale | null,
     quantity: number,
-  ): Promise<StoredSale | ApiError> {
-    const sale = await this.snapshots.get(saleId);
+  ): MaybeLater<Verdict> {
     if (!sale) return notFound(ErrorCode.SALE_NOT_FOUND, 'Sale not found');
     if (quantity > sale.maxPerUser) return quantityLimitExceeded(sale.maxPerUser);
     const block = purchaseBlock(sale, new Date(), quantity);
@@ -244,10 +258,14 @@ export class PurchasesService {
    * A sale that refuses this attempt: a buyer who already bought in it hears ALREADY_PURCHASED (their
    * purchase), not why others are refused. Nobody has bought before the start.
    */
-  private async refusal(block: PurchaseBlock, sale: StoredSale, userId: string) {
+  private refusal(block: PurchaseBlock, sale: StoredSale, userId: string): MaybeLater<ApiError> {
     if (block === 'SALE_NOT_STARTED') return blockedPurchase(block, sale);
-    const earlier = await this.buyers.earlierAttempt(sale, userId);
-    return earlier ? alreadyPurchased(earlier) : blockedPurchase(block, sale);
+    const answer = (earlier: EarlierAttempt | null) =>
+      earlier ? alreadyPurchased(earlier) : blockedPurchase(block, sale);
+    const known = this.buyers.knownAttempt(sale, userId);
+    return known === undefined
+      ? this.buyers.earlierAttempt(sale, userId).then(answer)
+      : answer(known);
   }
 
   /**

@@ -51,6 +51,15 @@ export class SaleBuyersIndex {
     return buyers.byUser.get(userId) ?? null;
   }
 
+  /**
+   * The same answer without waiting when the list held describes the sale as it is; undefined when
+   * only a read can tell.
+   */
+  knownAttempt(sale: StoredSale, userId: string): EarlierAttempt | null | undefined {
+    const known = this.lists.get(sale._id.toHexString());
+    return known && this.describes(known, sale) ? (known.byUser.get(userId) ?? null) : undefined;
+  }
+
   private async buyersOf(sale: StoredSale): Promise<Buyers> {
     const key = sale._id.toHexString();
     const known = this.lists.get(key);

@@ -45,6 +45,26 @@ describe('SaleSnapshotCache', () => {
     expect(findById).toHaveBeenCalledTimes(2);
   });
 
+  it('tells without waiting what it holds: the sale, null for a missing one, undefined while unknown or being read', async () => {
+    const { id, cache, events, holdReads } = setup();
+    expect(cache.known(id)).toBeUndefined();
+    const release = holdReads();
+    const reading = cache.get(id);
+    expect(cache.known(id)).toBeUndefined();
+    release();
+    await reading;
+    expect(cache.known(id)).toMatchObject({ status: 'v1' });
+    events.publish({ saleId: id, kind: 'activated' });
+    await flush();
+    expect(cache.known(id)).toBeUndefined();
+
+    const { cache: empty, findById } = setup();
+    findById.mockReturnValue({ lean: () => ({ exec: () => Promise.resolve(null) }) } as never);
+    const missing = new Types.ObjectId().toHexString();
+    expect(await empty.get(missing)).toBeNull();
+    expect(empty.known(missing)).toBeNull();
+  });
+
   it('keeps a view that already shows the sale sold out when the sold_out event comes', async () => {
     const { id, cache, events, findById } = setup();
     const soldOut = { _id: new Types.ObjectId(id), remainingQuantity: 0, status: 'mine' };

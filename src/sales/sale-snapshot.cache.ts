@@ -41,6 +41,15 @@ export class SaleSnapshotCache {
     });
   }
 
+  /**
+   * The sale as memory holds it now, without waiting: null when it is known not to exist, undefined
+   * when only a read can tell (not cached, expired or being read).
+   */
+  known(id: string): StoredSale | null | undefined {
+    const entry = this.cache.get(id);
+    return entry === MISSING ? null : entry;
+  }
+
   async get(id: string): Promise<StoredSale | null> {
     let entry: Entry | undefined;
     try {

@@ -126,11 +126,8 @@ export class PurchaseFastLane implements OnModuleInit {
     }
     markThrottleCounted(request);
     try {
-      const verdict = await this.purchases.judgeFromMemory(
-        attempt.user,
-        attempt.saleId,
-        attempt.quantity,
-      );
+      const judged = this.purchases.judgeFromMemory(attempt.user, attempt.saleId, attempt.quantity);
+      const verdict = judged instanceof Promise ? await judged : judged;
       return verdict instanceof ApiError ? this.answer(reply, verdict) : false;
     } catch {
       return false; // e.g. the database is unreachable for a sale not in memory: the route answers
