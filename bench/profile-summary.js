@@ -76,7 +76,8 @@ print(`Self time by function (top ${top})`, byFunction, top);
 
 // Inclusive: walk each node's stack once; a function that recurses counts once per sample.
 const parentOf = new Map();
-for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node);
+for (const node of profile.nodes)
+  for (const child of node.children ?? []) parentOf.set(child, node);
 const nodeById = new Map(profile.nodes.map((node) => [node.id, node]));
 const inclusive = new Map();
 for (const [id, samples] of selfSamples) {
