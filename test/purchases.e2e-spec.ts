@@ -210,7 +210,11 @@ describe('purchases and the leaderboard (e2e)', () => {
 
     it('uses a default limit of 50 and validates page and limit', async () => {
       const sale = await createSale(app, admin);
-      const body = (await http(app).get(`/api/sales/${sale.id}/leaderboard`).expect(200)).body;
+      const page = await http(app).get(`/api/sales/${sale.id}/leaderboard`).expect(200);
+      // Sent as text serialised once per read: still one JSON object, typed as JSON.
+      expect(page.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(page.text).toBe(JSON.stringify(page.body));
+      const body = page.body as unknown;
       expect(body).toMatchObject({ total: 0, unitsSold: 0, page: 1, limit: 50, items: [] });
       for (const query of ['limit=0', 'limit=101', 'page=0', 'page=x']) {
         expect(

@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Controller, Get, Header, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/decorators/public.decorator';
 import { ApiErrors, DATABASE_ERRORS } from '../common/errors/api-error-responses.decorator';
@@ -24,10 +24,11 @@ export class LeaderboardController {
     [429, ErrorCode.TOO_MANY_REQUESTS],
     ...DATABASE_ERRORS,
   )
+  @Header('Content-Type', 'application/json; charset=utf-8')
   forSale(
     @Param('id', ParseObjectIdPipe) saleId: string,
     @Query() query: LeaderboardQueryDto,
-  ): Promise<LeaderboardDto> {
-    return this.leaderboard.forSale(saleId, query);
+  ): Promise<string> {
+    return this.leaderboard.forSaleAsJson(saleId, query); // a LeaderboardDto, already serialised
   }
 }
