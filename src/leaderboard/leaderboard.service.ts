@@ -17,9 +17,7 @@ const toEntries = (rows: LeaderboardRow[], skip: number): LeaderboardEntryDto[] 
 
 @Injectable()
 export class LeaderboardService {
-  private readonly pageReads = new SingleFlight<LeaderboardDto>();
-  /** Each page read, as the JSON text it is sent as (the read is the key: it goes when the read does). */
-  private readonly pageTexts = new WeakMap<LeaderboardDto, string>();
+  private readonly pageReads = new SingleFlight<string>();
 
   constructor(
     private readonly purchases: PurchaseRecordsService,
@@ -27,28 +25,15 @@ export class LeaderboardService {
   ) {}
 
   /**
-   * Buyers in the order the database accepted their purchases (each purchase's place in line).
-   * Identical concurrent requests (a crowd refreshing page 1) share one pair of queries.
+   * Buyers in the order the database accepted their purchases (each purchase's place in line), as the
+   * JSON text of the answer. Identical concurrent requests (a crowd refreshing page 1) share one pair of
+   * queries and its text: serialising 50 rows per request was a third of the leaderboard's CPU under a
+   * crowd (docs/performance.md). The text is what Fastify's default serializer (JSON.stringify) would send.
    */
-  forSale(saleId: string, query: LeaderboardQueryDto): Promise<LeaderboardDto> {
-    return this.pageReads.run(`${saleId}:${query.page}:${query.limit}`, () =>
-      this.readPage(saleId, query),
+  forSaleAsJson(saleId: string, query: LeaderboardQueryDto): Promise<string> {
+    return this.pageReads.run(`${saleId}:${query.page}:${query.limit}`, async () =>
+      JSON.stringify(await this.readPage(saleId, query)),
     );
-  }
-
-  /**
-   * The page as the JSON text of its answer, serialised once per read: everyone who shares a read shares
-   * its text. Serialising 50 rows per request was a third of the leaderboard's CPU under a crowd
-   * (docs/performance.md); the text is what Fastify's default serializer (JSON.stringify) would send.
-   */
-  async forSaleAsJson(saleId: string, query: LeaderboardQueryDto): Promise<string> {
-    const page = await this.forSale(saleId, query);
-    let text = this.pageTexts.get(page);
-    if (text === undefined) {
-      text = JSON.stringify(page);
-      this.pageTexts.set(page, text);
-    }
-    return text;
   }
 
   private async readPage(saleId: string, query: LeaderboardQueryDto): Promise<LeaderboardDto> {

@@ -56,19 +56,25 @@ export class SaleBuyersIndex {
    * only a read can tell.
    */
   knownAttempt(sale: StoredSale, userId: string): EarlierAttempt | null | undefined {
-    const known = this.lists.get(sale._id.toHexString());
-    return known && this.describes(known, sale) ? (known.byUser.get(userId) ?? null) : undefined;
+    const known = this.currentList(sale);
+    return known ? (known.byUser.get(userId) ?? null) : undefined;
   }
 
   private async buyersOf(sale: StoredSale): Promise<Buyers> {
+    const known = this.currentList(sale);
+    if (known) return known;
     const key = sale._id.toHexString();
-    const known = this.lists.get(key);
-    if (known && this.describes(known, sale)) return known;
     const read = await this.reads.run(`${key}:${sale.acceptedSeq}:${sale.soldQuantity}`, () =>
       this.read(sale),
     );
     this.lists.set(key, read);
     return read;
+  }
+
+  /** The list held for the sale, when it describes the sale as it is now. */
+  private currentList(sale: StoredSale): Buyers | undefined {
+    const known = this.lists.get(sale._id.toHexString());
+    return known && this.describes(known, sale) ? known : undefined;
   }
 
   private describes(buyers: Buyers, sale: StoredSale): boolean {

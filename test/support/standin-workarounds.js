@@ -21,18 +21,15 @@ function answerFindAndModifyOneAtATime() {
     require.resolve('mongodb', { paths: [require.resolve('mongoose')] }),
   );
   const original = Collection.prototype.findOneAndUpdate;
-  const tails = new Map();
+  const tails = new Map(); // namespace -> the last call's settlement (one per collection used)
   Collection.prototype.findOneAndUpdate = function findOneAndUpdateOneAtATime(...args) {
-    const previous = tails.get(this.namespace) ?? Promise.resolve();
-    const result = previous.then(() => original.apply(this, args));
-    const settled = result.then(
-      () => undefined,
-      () => undefined,
+    const result = (tails.get(this.namespace) ?? Promise.resolve()).then(() =>
+      original.apply(this, args),
     );
-    tails.set(this.namespace, settled);
-    void settled.then(() => {
-      if (tails.get(this.namespace) === settled) tails.delete(this.namespace);
-    });
+    tails.set(
+      this.namespace,
+      result.catch(() => undefined),
+    );
     return result;
   };
 }
