@@ -42,10 +42,7 @@ export class AppModule {
   static forRoot(overrides: Record<string, string> = {}): DynamicModule {
     return {
       module: AppModule,
-      imports: [
-        appConfigModule(overrides),
-        ...featureModules,
-      ],
+      imports: [appConfigModule(overrides), ...featureModules],
       // Global guards run in this order: authenticate, authorize, then throttle (keyed by the user).
       providers: [
         { provide: APP_GUARD, useClass: JwtAuthGuard },
