@@ -2,7 +2,9 @@ import { ConfigService } from '@nestjs/config';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import { OBJECT_ID_PATTERN } from '../common/pipes/parse-object-id.pipe';
 import type { EnvironmentVariables } from '../config/env.validation';
+import { describePathIds } from './path-ids';
 
 const DOWNLOAD_NAME = 'flash-sale-openapi.json';
 
@@ -20,7 +22,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
     // Every route needs the token unless @Public() says `security: []` on it.
     .addSecurityRequirements('bearer')
     .build();
-  return SwaggerModule.createDocument(app, config);
+  return describePathIds(SwaggerModule.createDocument(app, config), OBJECT_ID_PATTERN);
 }
 
 /**

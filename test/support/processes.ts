@@ -1,8 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+} from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
 
@@ -159,6 +167,38 @@ export function scratchCheckout(): string {
     if (/^(package(-lock)?\.json|tsconfig.*\.json|nest-cli.*\.json)$/.test(file)) {
       cpSync(join(ROOT, file), join(dir, file));
     }
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+/**
+ * What a fresh clone of this repository holds: every file git tracks or would add (nothing it ignores:
+ * no .env, dist/, .data/), as in the working tree; node_modules linked to save the install. Also the
+ * remembered mongod download failure (.data/cache), as scratchCheckout does, so an offline machine does
+ * not pay the download attempt again.
+ */
+export function repositoryCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'flash-sale-clone-'));
+  const files = execFileSync(
+    'git',
+    ['ls-files', '-z', '--cached', '--others', '--exclude-standard'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+    },
+  )
+    .split('\0')
+    .filter(Boolean);
+  // A file deleted in the working tree but still in git's index is left out, as its commit will.
+  for (const file of files.filter((each) => existsSync(join(ROOT, each)))) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    cpSync(join(ROOT, file), join(dir, file));
+  }
+  try {
+    cpSync(join(ROOT, '.data', 'cache'), join(dir, '.data', 'cache'), { recursive: true });
+  } catch {
+    // .data/cache exists only after a first boot.
   }
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   return dir;
