@@ -30,7 +30,10 @@ function sourceFiles(dir) {
 
 function inputsHash() {
   const hash = createHash('sha256');
-  const files = [...CONFIG_FILES.map((file) => join(ROOT, file)), ...sourceFiles(join(ROOT, 'src'))];
+  const files = [
+    ...CONFIG_FILES.map((file) => join(ROOT, file)),
+    ...sourceFiles(join(ROOT, 'src')),
+  ];
   for (const file of files) {
     // The path too: a renamed or deleted file changes the build even when no content does.
     hash.update(`${relative(ROOT, file)}\0`);

@@ -3,7 +3,7 @@ import { startChildApp, stopChildApp, type ChildApp } from './support/child-app'
 
 const THREE_MB = 3 * 1024 * 1024;
 
-/** A register body of about `bytes` (BODY_LIMIT_BYTES is 100 KB by default). */
+/** A register body of about `bytes` (BODY_LIMIT_BYTES is 64 KiB by default). */
 const registerBody = (bytes: number) =>
   JSON.stringify({
     username: 'x'.repeat(bytes),

@@ -27,7 +27,9 @@ export function nodeArgsFor(script: string): string[] {
 /** Resolves with the `MONGO_URI=` line's URI a process prints on stdout; rejects if it exits first. */
 export function readUriLine(child: ReturnType<typeof spawn>): Promise<string> {
   return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the database did not start (exit code ${code})`)));
+    child.once('exit', (code) =>
+      reject(new Error(`the database did not start (exit code ${code})`)),
+    );
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const match = /^MONGO_URI=(\S+)$/.exec(line);
       if (match) resolve(match[1]);
@@ -43,12 +45,7 @@ export function readUriLine(child: ReturnType<typeof spawn>): Promise<string> {
 export async function launchKeeper(script: string, session: WatchSession): Promise<void> {
   const keeper = spawn(
     process.execPath,
-    [
-      ...nodeArgsFor(script),
-      '--keep-for-session',
-      String(session.pid),
-      String(session.parentPid),
-    ],
+    [...nodeArgsFor(script), '--keep-for-session', String(session.pid), String(session.parentPid)],
     {
       detached: true,
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -57,7 +54,7 @@ export async function launchKeeper(script: string, session: WatchSession): Promi
   const uri = await readUriLine(keeper);
   process.stdout.write(`MONGO_URI=${uri}\n`);
   keeper.removeAllListeners('exit');
-  keeper.stdout!.destroy();
+  keeper.stdout.destroy();
   keeper.unref();
 }
 
