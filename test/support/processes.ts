@@ -114,13 +114,18 @@ export function cleanEnvironment(extra: Record<string, string>): NodeJS.ProcessE
   return { ...env, FORCE_COLOR: '0', NO_COLOR: '1', ...extra };
 }
 
+/**
+ * `detached`: the process leads a process group of its own, as a command started at a terminal does,
+ * so that a test can send a signal to the whole group as Ctrl-C does (`process.kill(-pid, 'SIGINT')`).
+ */
 export function watch(
   command: string,
   args: string[],
   cwd: string,
   env: NodeJS.ProcessEnv,
+  { detached = false }: { detached?: boolean } = {},
 ): Watched {
-  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd, env, detached, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => {
