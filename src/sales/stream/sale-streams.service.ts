@@ -47,6 +47,7 @@ export class SaleStreams implements OnModuleInit, BeforeApplicationShutdown {
       readSale: (saleId) => sales.get(saleId),
       entriesAfter: (saleId, rank, limit) => leaderboard.entriesAfter(saleId, rank, limit),
       buyerCount: (saleId) => leaderboard.buyerCount(saleId),
+      unitsListed: (saleId) => leaderboard.unitsListed(saleId),
     };
   }
 
