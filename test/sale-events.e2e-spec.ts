@@ -206,6 +206,23 @@ describe('the live sale stream, one instance (e2e)', () => {
     expect(entries(client)).toHaveLength(burst); // each buyer once
   });
 
+  it('answers a client that asks for JSON (Swagger UI) with the sale, and ends; */* gets the stream', async () => {
+    const sale = await createSale(app, admin, { totalQuantity: 4 });
+    const current = (await http(app).get(`/api/sales/${sale.id}`).expect(200)).body as SaleBody;
+    const snapshot = await http(app)
+      .get(`/api/sales/${sale.id}/events`)
+      .set('accept', 'application/json')
+      .expect(200);
+    expect(snapshot.headers['content-type']).toMatch(/^application\/json/);
+    expect(snapshot.body).toEqual(current);
+    const curl = await SseClient.connect(`${baseUrl(app)}/api/sales/${sale.id}/events`, {
+      headers: { accept: '*/*' },
+    });
+    open.push(curl);
+    expect(curl.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect((await curl.waitFor(() => true)).data).toEqual(current);
+  });
+
   it('answers HEAD with the stream headers and nothing more', async () => {
     const sale = await createSale(app, admin);
     const head = await http(app).head(`/api/sales/${sale.id}/events`).expect(200);

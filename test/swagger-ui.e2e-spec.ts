@@ -1,8 +1,9 @@
 import { join } from 'node:path';
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { ADMIN } from './support/test-app';
 import { itWithChromium, launchChromium, SCREENSHOTS, type Chromium } from './support/browser';
 import { startChildApp, stopChildApp, type ChildApp } from './support/child-app';
+import { execute, fillBody, fillParameter, openOperation } from './support/swagger-ui-page';
 import { uniqueDatabaseName } from './support/test-app';
 
 /** A JSON call from the test itself, to seed what the browser then uses. */
@@ -17,38 +18,6 @@ async function api<T>(app: ChildApp, path: string, body: object, token?: string)
   });
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
-}
-
-/** Swagger UI names each operation block `operations-<tag>-<operationId>`. */
-async function openOperation(page: Page, tag: string, operationId: string): Promise<Locator> {
-  const block = page.locator(`#operations-${tag}-${operationId}`);
-  await block.locator('.opblock-summary').first().click();
-  await block.getByRole('button', { name: 'Try it out' }).click();
-  return block;
-}
-
-async function fillParameter(block: Locator, name: string, value: string): Promise<void> {
-  await block.locator(`tr[data-param-name="${name}"] input`).fill(value);
-}
-
-async function fillBody(block: Locator, body: object): Promise<void> {
-  await block.locator('textarea.body-param__text').fill(JSON.stringify(body));
-}
-
-/** Execute, then read the status and body from the live response panel, as a person would. */
-async function execute(
-  page: Page,
-  block: Locator,
-  step: string,
-): Promise<{ status: number; body: string; url: string }> {
-  await block.getByRole('button', { name: 'Execute' }).click();
-  const live = block.locator('.live-responses-table .response');
-  await live.first().waitFor({ timeout: 15_000 });
-  const status = Number((await live.locator('.response-col_status').first().innerText()).trim());
-  const body = await live.locator('.response-col_description pre').first().innerText();
-  const url = await block.locator('.request-url pre').first().innerText();
-  await block.screenshot({ path: join(SCREENSHOTS, `swagger-ui-${step}.png`) });
-  return { status, body, url };
 }
 
 describe('Swagger UI in a real browser (e2e, Chromium)', () => {

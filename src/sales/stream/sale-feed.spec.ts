@@ -34,7 +34,7 @@ class FakeSource implements FeedSource {
 
   confirm(username: string): void {
     const rank = this.confirmed.length + 1;
-    this.confirmed.push({ rank, username, quantity: 1, purchasedAt: new Date(rank).toISOString() });
+    this.confirmed.push({ rank, username, quantity: 1, purchasedAt: new Date(rank) });
   }
 }
 
