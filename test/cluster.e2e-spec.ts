@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { testRedisPrefix } from './support/throttle-storage';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -44,7 +44,7 @@ describe('CLUSTER_WORKERS: several workers on one port (e2e, real processes)', (
       NODE_ENV: 'test',
       BCRYPT_ROUNDS: '4',
       CLUSTER_WORKERS: '2',
-      REDIS_PREFIX: `test-${randomBytes(4).toString('hex')}:`,
+      REDIS_PREFIX: testRedisPrefix(),
       ...env,
     });
     if (!('REDIS_URL' in env)) delete base.REDIS_URL;

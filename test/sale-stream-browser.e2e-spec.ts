@@ -87,7 +87,7 @@ describe('the live sale stream in a real browser (e2e, Chromium)', () => {
       ),
     );
     await page.waitForFunction("window.streamView.statuses.includes('sold_out')");
-    const shown = (await page.evaluate('window.streamView')) as PageView;
+    const shown = await page.evaluate<PageView>('window.streamView');
     expect(shown.statuses.at(-1)).toBe('sold_out');
     expect(new Set(shown.buyers)).toEqual(new Set(buyers.map((buyer) => buyer.username)));
     expect(shown.buyers).toHaveLength(units);
