@@ -20,6 +20,7 @@ import {
   type Watched,
 } from './support/processes';
 import { databaseUri, uniqueDatabaseName } from './support/test-app';
+import { note } from './support/notes';
 
 /**
  * CLUSTER_WORKERS: the built service (`node dist/main.js`) as N workers on one port under a primary,
@@ -131,9 +132,7 @@ describe('CLUSTER_WORKERS: several workers on one port (e2e, real processes)', (
       expect(code).toBe(0);
       await waitUntil(() => tree.every((pid) => !isRunning(pid)), 5_000, 'every process gone');
       expect(await portOpen(port)).toBe(false);
-      console.log(
-        `[cluster] SIGTERM to the primary: everything gone after ${Date.now() - sent} ms`,
-      );
+      note(`[cluster] SIGTERM to the primary: everything gone after ${Date.now() - sent} ms`);
     },
     180_000,
   );

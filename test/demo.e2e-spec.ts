@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { cleanEnvironment, ROOT, watch } from './support/processes';
 import { ADMIN, baseUrl, createTestApp, uniqueDatabaseName } from './support/test-app';
+import { note } from './support/notes';
 
 describe('npm run demo (e2e, against a test app)', () => {
   let app: NestFastifyApplication;
@@ -28,7 +29,7 @@ describe('npm run demo (e2e, against a test app)', () => {
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
     });
-    console.log(output);
+    note(`[demo] ${output.trim().split('\n').at(-1)}`);
     expect({ code, output }).toMatchObject({ code: 0 });
     for (const heading of [
       /== 1\. Register 4 users/,

@@ -1,4 +1,5 @@
 import mongoose from 'mongoose';
+import { openNotes } from './notes';
 import { provideTestRedis } from './test-redis';
 import { inspectServer } from '../../src/database/database-info';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../src/database/embedded-database';
@@ -35,7 +36,7 @@ export default async function globalSetup(): Promise<void> {
     process.env.TEST_DB_ENGINE ??= await probeEngine(process.env.MONGO_URI);
   } else {
     const database = await startEmbeddedDatabase({
-      log: (line) => console.log(`[test db] ${line}`),
+      log: (line) => process.stdout.write(`[test db] ${line}\n`),
     });
     globalThis.__TEST_DATABASE__ = database;
     process.env.MONGO_URI = database.uri;
@@ -43,10 +44,11 @@ export default async function globalSetup(): Promise<void> {
   }
   process.env.TEST_DB_TOPOLOGY = await probeTopology(process.env.MONGO_URI);
   const redis = await provideTestRedis();
-  console.log(
+  openNotes();
+  process.stdout.write(
     `\n[test db] engine: ${process.env.TEST_DB_ENGINE} at ${process.env.MONGO_URI}, ` +
       `${process.env.TEST_DB_TOPOLOGY}, MONGO_TRANSACTIONS=${process.env.MONGO_TRANSACTIONS ?? 'auto'}` +
-      `\n[test redis] ${redis}\n`,
+      `\n[test redis] ${redis}\n\n`,
   );
 }
 

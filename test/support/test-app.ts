@@ -74,6 +74,8 @@ async function bootTestApp(overrides: Record<string, string>): Promise<NestFasti
   }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(
     createAdapter(validateEnvironment({ ...process.env, ...overrides })),
+    // Nest's testing module prints errors; quiet-output.ts says why a run prints none.
+    { logger: process.env.TEST_APP_LOGS ? undefined : false },
   );
   configureApp(app);
   // Listening on a real port lets storms fire hundreds of concurrent requests over real sockets.
