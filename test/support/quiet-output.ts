@@ -1,4 +1,11 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type LoggerService } from '@nestjs/common';
+
+/** For the apps the specs start: Nest's testing module would print their errors. */
+export const SILENT_LOGGER: LoggerService = {
+  log: () => undefined,
+  error: () => undefined,
+  warn: () => undefined,
+};
 
 /**
  * Loaded by jest in every worker of both projects, before the specs. The output of a run is jest's
