@@ -21,6 +21,13 @@ const machineRedisAnswers =
      s.on('data', (d) => process.exit(String(d).startsWith('+PONG') ? 0 : 1)); s.write('PING\\r\\n');`,
   ]).status === 0;
 
+/** A client whose connection errors reach the commands (which reject), not ioredis's "Unhandled error". */
+function redisClient(url: string, db?: number): Redis {
+  const client = new Redis(url, { db, maxRetriesPerRequest: 1 });
+  client.on('error', () => undefined);
+  return client;
+}
+
 /** "Someone else's" data: one uniquely named key in each of databases 0-15; only these are deleted. */
 class Sentinels {
   readonly key = `someone-else:${randomBytes(6).toString('hex')}`;
@@ -36,7 +43,7 @@ class Sentinels {
   private async each<T>(work: (client: Redis, db: number) => Promise<T>): Promise<T[]> {
     return Promise.all(
       DATABASES.map(async (db) => {
-        const client = new Redis(this.url, { db, maxRetriesPerRequest: 1 });
+        const client = redisClient(this.url, db);
         try {
           return await work(client, db);
         } finally {
@@ -53,7 +60,7 @@ class Sentinels {
 }
 
 async function keysUnder(url: string, prefix: string): Promise<string[]> {
-  const client = new Redis(url, { maxRetriesPerRequest: 1 });
+  const client = redisClient(url);
   try {
     return await client.keys(`${prefix}*`);
   } finally {
