@@ -8,6 +8,7 @@ import {
   uniqueDatabaseName,
   withTestApp,
 } from './support/test-app';
+import { note } from './support/notes';
 
 describe('npm run demo (e2e, against a test app)', () => {
   let app: NestFastifyApplication;
@@ -35,7 +36,7 @@ describe('npm run demo (e2e, against a test app)', () => {
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
     });
-    console.log(output);
+    note(`[demo] ${output.trim().split('\n').at(-1)}`);
     expect({ code, output }).toMatchObject({ code: 0 });
     for (const heading of [
       /== 1\. Register 4 users/,

@@ -12,6 +12,7 @@ import {
   watch,
   type Watched,
 } from './support/processes';
+import { note } from './support/notes';
 
 const json = { 'content-type': 'application/json' };
 
@@ -64,7 +65,7 @@ describe('npm run start:dev keeps its state across watch restarts (e2e, real pro
     appendFileSync(join(checkout, 'src', 'health', 'health.module.ts'), '\n// an edit\n');
     await waitUntil(() => listening() >= 2, 20_000, 'a restart after the edit');
     const restartMs = Date.now() - edited;
-    console.log(`[dev loop] edit -> listening again: ${restartMs} ms`);
+    note(`[dev loop] edit -> listening again: ${restartMs} ms`);
     // The 3 s target is a figure to read (printed above; 1.4-1.7 s on an idle machine), not an assertion:
     // a timed test fails whenever the shared machine is busy. This bound only tells a restart from a hang.
     expect(restartMs).toBeLessThan(30_000);

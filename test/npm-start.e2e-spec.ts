@@ -15,6 +15,7 @@ import {
   watch,
   type Watched,
 } from './support/processes';
+import { note } from './support/notes';
 
 /**
  * The real `npm start` (build, then the service with its embedded database) in a scratch copy of the
@@ -77,7 +78,7 @@ describe('npm start as one well-behaved process (e2e, real processes)', () => {
       await npm.exited;
       await expectNothingLeft(tree, port);
       const elapsed = Date.now() - sent;
-      console.log(`[npm start] SIGTERM to npm: everything gone after ${elapsed} ms`);
+      note(`[npm start] SIGTERM to npm: everything gone after ${elapsed} ms`);
       expect(elapsed).toBeLessThan(5_000);
     },
     BUILD_AND_BOOT_MS,
@@ -100,7 +101,7 @@ describe('npm start as one well-behaved process (e2e, real processes)', () => {
       const { npm, port, tree, service, database } = await npmStart();
       process.kill(service, 'SIGKILL');
       const elapsed = await waitUntil(() => !isRunning(database), 5_000, 'database gone');
-      console.log(`[npm start] kill -9 of the service: database gone after ${elapsed} ms`);
+      note(`[npm start] kill -9 of the service: database gone after ${elapsed} ms`);
       const { code } = await npm.exited;
       expect(code).not.toBe(0);
       await expectNothingLeft(tree, port);

@@ -27,10 +27,11 @@ export async function execute(
   page: Page,
   block: Locator,
   step: string,
+  timeoutMs = 15_000,
 ): Promise<{ status: number; body: string; url: string }> {
   await block.getByRole('button', { name: 'Execute' }).click();
   const live = block.locator('.live-responses-table .response');
-  await live.first().waitFor({ timeout: 15_000 });
+  await live.first().waitFor({ timeout: timeoutMs });
   const status = Number((await live.locator('.response-col_status').first().innerText()).trim());
   const body = await live.locator('.response-col_description pre').first().innerText();
   const url = await block.locator('.request-url pre').first().innerText();
