@@ -33,7 +33,6 @@ module.exports = {
       transformIgnorePatterns,
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      setupFiles: ['<rootDir>/test/support/standin-workarounds.js'],
       slowTestThreshold: 30,
     },
   ],
