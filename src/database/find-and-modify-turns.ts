@@ -71,14 +71,13 @@ export function documentOf(filter: unknown): string | undefined {
 /** Makes this collection's findAndModify calls take turns per document (see Turns). */
 export function takeFindAndModifyTurns(collection: Collection): Collection {
   for (const method of FIND_AND_MODIFY) {
-    const original = collection[method] as (...args: unknown[]) => Promise<unknown>;
-    (collection as unknown as Record<string, unknown>)[method] = (
-      filter: unknown,
-      ...rest: unknown[]
-    ) =>
-      turns.run(collection.namespace, documentOf(filter), () =>
-        original.call(collection, filter, ...rest),
-      );
+    const methods = collection as unknown as Record<
+      string,
+      (...args: unknown[]) => Promise<unknown>
+    >;
+    const original = methods[method].bind(collection);
+    methods[method] = (filter: unknown, ...rest: unknown[]) =>
+      turns.run(collection.namespace, documentOf(filter), () => original(filter, ...rest));
   }
   return collection;
 }
