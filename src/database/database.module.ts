@@ -15,6 +15,7 @@ import type { EnvironmentVariables } from '../config/env.validation';
 import { DATABASE_INFO, resolveDatabaseInfo } from './database-info.provider';
 import { DATABASE_TARGET, resolveDatabaseTarget, type DatabaseTarget } from './database-target';
 import { DatabaseSteps } from './database-steps';
+import { AuditReads } from './audit-reads';
 import { reportOutages } from './outage-reporter';
 import { supportsCreateCommand } from './server-capabilities';
 import { inspectServer, type DatabaseInfo } from './database-info';
@@ -129,7 +130,8 @@ class DatabaseLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
     DatabaseLifecycle,
     TransactionRunner,
     DatabaseSteps,
+    AuditReads,
   ],
-  exports: [DATABASE_INFO, TransactionRunner, DatabaseSteps],
+  exports: [DATABASE_INFO, TransactionRunner, DatabaseSteps, AuditReads],
 })
 export class DatabaseModule {}
