@@ -6,10 +6,10 @@ import { DATABASE_INFO } from './database-info.provider';
 
 /**
  * The reconciler's audit reads a sale, counts its pending records and sums its confirmed units; the
- * recount is right only if those reads agree with each other. Where one node answers them all (a
- * standalone) they run in order and need nothing more; elsewhere they share one snapshot session, so
- * they see the ledger at one point in time, a transaction across shards whole or not at all
- * (ledger-topology.ts; docs/purchase-algorithm.md, "Topology and read rules").
+ * recount is right only if those reads agree with each other. Where one node holds the whole ledger (a
+ * standalone, a replica set's primary) they run in order and need nothing more; through mongos they
+ * share one snapshot session, so they see the ledger at one point in time, a transaction across shards
+ * whole or not at all (ledger-topology.ts; docs/purchase-algorithm.md, "Topology and read rules").
  */
 @Injectable()
 export class AuditReads {

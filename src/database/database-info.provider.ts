@@ -27,7 +27,7 @@ export async function resolveDatabaseInfo(
   const partial = { source, version, topology, transactionsSupported, transactionsEnabled };
   const keepsData = target.keepsData ?? (await keepsDataOnDisk(connection.db!, version));
   const rules = ledgerRulesFor(settings.ledgerWriteConcern, server);
-  const auditReads = auditReadsFor(topology, version);
+  const auditReads = auditReadsFor(topology);
   return {
     ...partial,
     engine: describeEngine(partial),

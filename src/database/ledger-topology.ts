@@ -3,19 +3,20 @@ import type { DatabaseInfo, Topology } from './database-info';
 /**
  * How the audit reads a sale, its pending records and its confirmed units (docs/purchase-algorithm.md,
  * "Topology and read rules"):
- * - `in order`: one read after the other on the primary (read concern local). On one node (a standalone, or
- *   a replica set's primary) each read sees every write acknowledged before it, which is all the audit's
- *   order needs.
- * - `snapshot`: all of them at one point in time (a snapshot session, MongoDB 5.0+). Through mongos a
- *   committed transaction's writes on two shards can be seen one without the other by local reads; a
- *   snapshot sees both or neither.
+ * - `in order`: one read after the other on the primary (read concern local). One node (a standalone, or
+ *   a replica set's primary) holds the whole ledger, and each read sees every write acknowledged before
+ *   it, which is all the audit's order needs; a failover in between changes acceptedSeq or leaves a
+ *   record pending, and the recount waits.
+ * - `snapshot`: all of them at one point in time (a snapshot session, MongoDB 5.0+). Through mongos the
+ *   ledger may live on several shards, and a committed transaction's writes on two shards can be seen one
+ *   without the other by local reads; a snapshot sees both or neither.
  */
 export type AuditReads = 'in order' | 'snapshot';
 
 const majorVersion = (version: string) => Number(/^(\d+)/.exec(version)?.[1] ?? 0);
 
-export function auditReadsFor(topology: Topology, version: string): AuditReads {
-  return topology !== 'standalone' && majorVersion(version) >= 5 ? 'snapshot' : 'in order';
+export function auditReadsFor(topology: Topology): AuditReads {
+  return topology === 'sharded (mongos)' ? 'snapshot' : 'in order';
 }
 
 type LedgerFacts = Pick<DatabaseInfo, 'source' | 'version' | 'topology' | 'transactionsEnabled'> & {
@@ -31,10 +32,7 @@ type LedgerFacts = Pick<DatabaseInfo, 'source' | 'version' | 'topology' | 'trans
  * only partly (the stand-in shared by several processes), said plainly.
  */
 export function checkLedgerTopology(facts: LedgerFacts): { refusal?: string; warnings: string[] } {
-  if (
-    facts.topology === 'sharded (mongos)' &&
-    auditReadsFor(facts.topology, facts.version) !== 'snapshot'
-  ) {
+  if (facts.topology === 'sharded (mongos)' && majorVersion(facts.version) < 5) {
     return {
       refusal:
         `MongoDB ${facts.version} through mongos: the ledger's audit needs snapshot reads (MongoDB 5.0+) ` +

@@ -43,7 +43,7 @@ function reconcilerFor(auditReads: 'snapshot' | 'in order') {
 }
 
 describe("the audit's reads (topology and read rules)", () => {
-  it('share one snapshot session on a replica set or mongos: the sale, the pending count and the sum', async () => {
+  it('share one snapshot session through mongos: the sale, the pending count and the sum', async () => {
     const { reconciler, session, connection, stock, records, sale } = reconcilerFor('snapshot');
     await expect(reconciler.reconcile()).resolves.toMatchObject({ verified: 1 });
     expect(connection.startSession).toHaveBeenCalledWith({ snapshot: true });
@@ -53,7 +53,7 @@ describe("the audit's reads (topology and read rules)", () => {
     expect(session.endSession).toHaveBeenCalled();
   });
 
-  it('run in order without a session on a standalone', async () => {
+  it('run in order without a session on a standalone or a replica set (one node holds the ledger)', async () => {
     const { reconciler, connection, records, sale } = reconcilerFor('in order');
     await reconciler.reconcile();
     expect(connection.startSession).not.toHaveBeenCalled();
