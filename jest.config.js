@@ -34,10 +34,7 @@ module.exports = {
       transformIgnorePatterns,
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      setupFiles: [
-        '<rootDir>/test/support/standin-workarounds.js',
-        '<rootDir>/test/support/quiet-output.ts',
-      ],
+      setupFiles: ['<rootDir>/test/support/quiet-output.ts'],
       slowTestThreshold: 30,
     },
   ],

@@ -14,6 +14,8 @@ import { bootLine } from './boot-line';
 import { runClusterPrimary } from './cluster/cluster-primary';
 import { closeWhenPrimaryAsks } from './cluster/cluster-worker';
 import { configureApp } from './configure-app';
+import type { DatabaseInfo } from './database/database-info';
+import { DATABASE_INFO } from './database/database-info.provider';
 import { createAdapter } from './main-adapter';
 import { stopOnSignals } from './stop-on-signals';
 
@@ -41,7 +43,10 @@ async function serve(env: EnvironmentVariables): Promise<void> {
   await app.listen(env.PORT, env.HOST);
   // In a cluster the primary prints the one boot line, once every worker listens.
   if (cluster.isWorker) closeWhenPrimaryAsks(app);
-  else new Logger('Bootstrap').log(bootLine(env, app.getHttpServer().address()));
+  else {
+    const database = app.get<DatabaseInfo>(DATABASE_INFO);
+    new Logger('Bootstrap').log(bootLine(env, app.getHttpServer().address(), database));
+  }
 }
 
 async function bootstrap(): Promise<void> {

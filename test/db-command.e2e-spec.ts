@@ -37,7 +37,7 @@ describe('npm run db, then services on its MONGO_URI (e2e, real processes)', () 
 
   async function startService(uri: string) {
     const port = await freePort();
-    // TEST_DB_ENGINE is left out: standin-workarounds.js is not loaded, the service is on its own.
+    // TEST_DB_ENGINE is left out: the service finds out what it is connected to on its own.
     const service = watch(
       process.execPath,
       [join(ROOT, 'dist', 'main.js')],

@@ -1,10 +1,21 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { getModelToken } from '@nestjs/mongoose';
+import { MongoClient, type Db } from 'mongodb';
 import { Types, type Model } from 'mongoose';
 import { createSale, secondsFromNow } from './factories/catalog.factory';
-import { registerUsers, type TestUser } from './factories/users.factory';
-import { expectStockInvariants } from './support/invariants';
-import { adminToken, createTestApp, http, uniqueDatabaseName } from './support/test-app';
+import { buildRegistration, registerUsers, type TestUser } from './factories/users.factory';
+import { postJson, startChildApp, stopChildApp, type ChildApp } from './support/child-app';
+import { itWhen, testDatabase } from './support/conditional-tests';
+import { waitUntil } from './support/processes';
+import { expectStockInvariants, expectTimesFollowTheLine } from './support/invariants';
+import {
+  ADMIN,
+  adminToken,
+  createTestApp,
+  databaseUri,
+  http,
+  uniqueDatabaseName,
+} from './support/test-app';
 import { note } from './support/notes';
 
 type Outcome = { status: number; code?: string; user: TestUser; quantity: number; at: number };
@@ -163,4 +174,120 @@ describe('purchase storms (e2e, concurrent requests fired together)', () => {
       await expectStockInvariants(app, String(sale._id));
     }
   });
+});
+
+/**
+ * The same storms against the built service (dist/main.js) as users run it: no test setup is loaded in
+ * it, so whatever keeps the line in order on this run's engine is the product's own doing.
+ */
+describe('purchase storms against the built service (e2e, real processes, no test setup)', () => {
+  const database = uniqueDatabaseName();
+  let client: MongoClient;
+  let db: Db;
+  const children: ChildApp[] = [];
+
+  beforeAll(async () => {
+    client = await MongoClient.connect(databaseUri(database));
+    db = client.db();
+  });
+  afterAll(async () => {
+    await Promise.all(children.map((child) => stopChildApp(child, 'SIGTERM')));
+    await client.close();
+  });
+
+  async function start(env: Record<string, string> = {}): Promise<ChildApp> {
+    const child = await startChildApp(database, env);
+    children.push(child);
+    return child;
+  }
+
+  async function registerBuyers(url: string, count: number): Promise<string[]> {
+    const tokens: string[] = [];
+    for (let start = 0; start < count; start += 25) {
+      const batch = Array.from({ length: Math.min(25, count - start) }, () =>
+        postJson(url, '/api/auth/register', buildRegistration()),
+      );
+      tokens.push(...(await Promise.all(batch)).map((r) => r.body.accessToken as string));
+    }
+    return tokens;
+  }
+
+  async function openSale(url: string, totalQuantity: number): Promise<string> {
+    const { email, password } = ADMIN;
+    const login = await postJson(url, '/api/auth/login', { email, password });
+    const admin = login.body.accessToken as string;
+    const product = await postJson(url, '/api/products', { name: 'Storm', price: 1 }, admin);
+    const startTime = new Date(Date.now() - 1_000).toISOString();
+    const sale = await postJson(
+      url,
+      '/api/sales',
+      { productId: product.body.id, startTime, totalQuantity },
+      admin,
+    );
+    return sale.body.id as string;
+  }
+
+  /** Every buyer once, all at once, spread over `urls`; then the ledger as the database holds it. */
+  async function storm(urls: string[], tokens: string[], totalQuantity: number) {
+    const saleId = await openSale(urls[0], totalQuantity);
+    const answers = await Promise.all(
+      tokens.map((token, i) =>
+        postJson(urls[i % urls.length], `/api/sales/${saleId}/purchase`, { quantity: 1 }, token),
+      ),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    const sale = (await db.collection('sales').findOne({ _id: new Types.ObjectId(saleId) }))!;
+    const confirmed = await db
+      .collection<{ seq: number; purchasedAt: Date }>('purchases')
+      .find({ saleId: new Types.ObjectId(saleId), state: 'confirmed' })
+      .toArray();
+    return { statuses, sale, confirmed };
+  }
+
+  function expectOneLine(result: Awaited<ReturnType<typeof storm>>, totalQuantity: number) {
+    expect(result.statuses.filter((status) => status >= 500)).toEqual([]);
+    expect(result.statuses.filter((status) => status === 201).length).toBe(totalQuantity);
+    expect(result.sale).toMatchObject({ remainingQuantity: 0, soldQuantity: totalQuantity });
+    expect(result.confirmed.map((p) => p.seq).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: totalQuantity }, (_, i) => i + 1),
+    );
+    expectTimesFollowTheLine(result.confirmed);
+  }
+
+  it('one instance, three storms of 300 buyers for 120 units: one place each, times in line, no 5xx', async () => {
+    const child = await start();
+    if (testDatabase.isStandIn) {
+      // MONGO_URI names the stand-in: the service guards itself and says another process would not be.
+      const bootLine = () => /Listening on/.test(child.output.join(''));
+      await waitUntil(bootLine, 5_000, 'the boot line');
+      const boot = child.output.join('');
+      expect(boot).toMatch(/findAndModify calls take turns per document in this process/);
+      expect(boot).toMatch(
+        /MONGO_URI points at it, so other processes or instances may use it too/,
+      );
+    }
+    const tokens = await registerBuyers(child.url, 300);
+    for (let round = 0; round < 3; round += 1) {
+      expectOneLine(await storm([child.url], tokens, 120), 120);
+    }
+  }, 180_000);
+
+  itWhen(
+    !testDatabase.isStandIn,
+    'the stand-in is guarded within one process only, as both instances warn at boot',
+  )(
+    'two instances on one database, 300 buyers for 120 units: one place each, times in line, no 5xx',
+    async () => {
+      const pair = [await start(), await start()];
+      const tokens = await registerBuyers(pair[0].url, 300);
+      expectOneLine(
+        await storm(
+          pair.map((child) => child.url),
+          tokens,
+          120,
+        ),
+        120,
+      );
+    },
+  );
 });

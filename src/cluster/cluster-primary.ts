@@ -31,7 +31,9 @@ export async function runClusterPrimary(env: EnvironmentVariables, count: number
     );
     void stop(1);
   });
-  const supervisor = new WorkerSupervisor(count, env, logger, {
+  // An embedded stand-in is shared by every worker, and each guards only its own calls.
+  const standIn = { findAndModifyTurns: database.source === 'jongodb', processes: count };
+  const supervisor = new WorkerSupervisor(count, env, logger, standIn, {
     MONGO_URI: database.uri,
     ...sharedJwtSecret(env, config),
   });
@@ -87,6 +89,7 @@ class WorkerSupervisor {
     private readonly count: number,
     private readonly env: EnvironmentVariables,
     private readonly logger: Logger,
+    private readonly database: Parameters<typeof bootLine>[2],
     private readonly workerEnv: Record<string, string | undefined>,
   ) {}
 
@@ -111,7 +114,7 @@ class WorkerSupervisor {
   private onListening(worker: Worker, address: Address): void {
     this.listening += 1;
     if (this.listening === this.count) {
-      const line = bootLine(this.env, { port: address.port } as AddressInfo);
+      const line = bootLine(this.env, { port: address.port } as AddressInfo, this.database);
       this.logger.log(`${line}; ${this.count} workers (node:cluster, primary pid ${process.pid})`);
     } else if (this.listening > this.count) {
       this.logger.log(`Worker pid ${worker.process.pid} is listening (a replacement)`);

@@ -58,6 +58,15 @@ export class EnvironmentVariables {
   @IsIn(TRANSACTION_MODES)
   MONGO_TRANSACTIONS: TransactionMode = 'auto';
 
+  /**
+   * Write concern of the ledger's writes (sales' counters, purchases) outside transactions: empty means
+   * majority on a replica set or mongos and the server's default on a standalone.
+   */
+  @Matches(/^(|majority|[1-9]\d?)$/, {
+    message: 'LEDGER_WRITE_CONCERN must be empty, majority or a number of members (1-99)',
+  })
+  LEDGER_WRITE_CONCERN = '';
+
   // Production must bring its own secret; elsewhere a random per-process one is generated.
   @ValidateIf((env: EnvironmentVariables) => isProduction(env) || env.JWT_SECRET !== undefined)
   @IsString()

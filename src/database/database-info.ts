@@ -1,4 +1,5 @@
 import type { Connection } from 'mongoose';
+import type { AuditReads } from './ledger-topology';
 
 export type Topology = 'replica set' | 'sharded (mongos)' | 'standalone';
 
@@ -14,6 +15,12 @@ export interface DatabaseInfo {
   engine: string;
   /** Whether data survives a restart, for the boot log: `data in memory: lost when the service stops`. */
   durability: string;
+  /** The engine may answer a findAndModify with another call's document, so calls take turns (ledger-collections.ts). */
+  findAndModifyTurns: boolean;
+  /** How the reconciler's audit reads (ledger-topology.ts). */
+  auditReads: AuditReads;
+  /** e.g. `ledger writes w:majority, reads on the primary, audit reads at one snapshot`. */
+  ledger: string;
 }
 
 interface HelloReply {
@@ -36,7 +43,12 @@ export async function inspectServer(
 }
 
 /** e.g. `jongodb 8.0.0-jongodb (embedded), standalone, transactions off`. */
-export function describeEngine(info: Omit<DatabaseInfo, 'engine' | 'durability'>): string {
+export function describeEngine(
+  info: Pick<
+    DatabaseInfo,
+    'source' | 'version' | 'topology' | 'transactionsSupported' | 'transactionsEnabled'
+  >,
+): string {
   const server = info.version.includes('jongodb') ? 'jongodb' : 'mongod';
   const origin = info.source === 'external' ? 'MONGO_URI' : `embedded via ${info.source}`;
   const transactions = info.transactionsEnabled

@@ -7,6 +7,8 @@ import {
 import { ConfigService } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { EnvironmentVariables } from '../config/env.validation';
+import type { ClientSession } from 'mongoose';
+import { AuditReads } from '../database/audit-reads';
 import { JobLease } from '../jobs/job-lease';
 import { SaleStockService } from '../sales/sale-stock.service';
 import type { StoredSale } from '../sales/schemas/sale.schema';
@@ -43,6 +45,7 @@ export class PurchaseReconciler implements OnApplicationBootstrap, BeforeApplica
     private readonly config: ConfigService<EnvironmentVariables, true>,
     private readonly scheduler: SchedulerRegistry,
     private readonly lease: JobLease,
+    private readonly auditReads: AuditReads,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -75,11 +78,14 @@ export class PurchaseReconciler implements OnApplicationBootstrap, BeforeApplica
     return removed;
   }
 
+  /** The audit's reads share one session where the topology needs it (AuditReads). */
   private async auditChangedSales(): Promise<Omit<ReconcileReport, 'abandoned'>> {
     const report = { recounted: 0, verified: 0, deferred: 0 };
-    for (const sale of await this.stock.findAuditDue(BATCH)) {
-      report[await this.audit(sale)] += 1;
-    }
+    await this.auditReads.run(async (session) => {
+      for (const sale of await this.stock.findAuditDue(BATCH, session)) {
+        report[await this.audit(sale, session)] += 1;
+      }
+    });
     return report;
   }
 
@@ -89,9 +95,12 @@ export class PurchaseReconciler implements OnApplicationBootstrap, BeforeApplica
    * at the count, so a quiet count means the sum misses no confirm of a take the sale read included, and
    * a take after the read changes acceptedSeq, so the guarded recount misses and waits for a later tick.
    */
-  private async audit(sale: StoredSale): Promise<keyof Omit<ReconcileReport, 'abandoned'>> {
-    if ((await this.records.countPending(sale._id)) > 0) return 'deferred';
-    const units = await this.records.sumConfirmedUnits(sale._id);
+  private async audit(
+    sale: StoredSale,
+    session: ClientSession | undefined,
+  ): Promise<keyof Omit<ReconcileReport, 'abandoned'>> {
+    if ((await this.records.countPending(sale._id, session)) > 0) return 'deferred';
+    const units = await this.records.sumConfirmedUnits(sale._id, session);
     if (!(await this.stock.recount(sale, units))) return 'deferred';
     if (units === sale.soldQuantity) return 'verified';
     this.logger.warn(

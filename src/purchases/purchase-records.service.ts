@@ -132,19 +132,20 @@ export class PurchaseRecordsService {
     return this.purchases.countDocuments({ saleId, state: 'confirmed' }).exec();
   }
 
-  async countPending(saleId: Types.ObjectId): Promise<number> {
+  async countPending(saleId: Types.ObjectId, session?: ClientSession): Promise<number> {
     return this.steps.run('purchases.countPending', () =>
-      this.purchases.countDocuments({ saleId, state: 'pending' }).exec(),
+      this.purchases.countDocuments({ saleId, state: 'pending' }, { session }).exec(),
     );
   }
 
-  async sumConfirmedUnits(saleId: Types.ObjectId): Promise<number> {
+  async sumConfirmedUnits(saleId: Types.ObjectId, session?: ClientSession): Promise<number> {
     const [row] = await this.steps.run('purchases.sumConfirmed', () =>
       this.purchases
         .aggregate<{ units: number }>([
           { $match: { saleId, state: 'confirmed' } },
           { $group: { _id: null, units: { $sum: '$quantity' } } },
         ])
+        .session(session ?? null)
         .exec(),
     );
     return row?.units ?? 0;

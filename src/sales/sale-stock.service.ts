@@ -82,10 +82,14 @@ export class SaleStockService {
     );
   }
 
-  /** Sales with takes not yet checked against their confirmed purchases, oldest change first. */
-  async findAuditDue(limit: number): Promise<StoredSale[]> {
+  /** Sales with takes not yet checked against their confirmed purchases (`session`: the audit's reads). */
+  async findAuditDue(limit: number, session?: ClientSession): Promise<StoredSale[]> {
     return this.steps.run('sales.findAuditDue', () =>
-      this.sales.find({ auditDue: true }).limit(limit).lean<StoredSale[]>().exec(),
+      this.sales
+        .find({ auditDue: true }, null, { session })
+        .limit(limit)
+        .lean<StoredSale[]>()
+        .exec(),
     );
   }
 

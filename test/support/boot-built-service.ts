@@ -13,9 +13,10 @@ export function bootBuiltService(env: Record<string, string>) {
       ([key]) => !/^(MONGO_URI|JWT_SECRET|NODE_ENV|PORT)$/.test(key),
     ),
   );
-  return spawnSync(
-    process.execPath,
-    ['-r', join(__dirname, 'standin-workarounds.js'), join(ROOT, 'dist', 'main.js')],
-    { cwd: ROOT, env: { ...clean, ...env }, encoding: 'utf8', timeout: 30_000 },
-  );
+  return spawnSync(process.execPath, [join(ROOT, 'dist', 'main.js')], {
+    cwd: ROOT,
+    env: { ...clean, ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
 }

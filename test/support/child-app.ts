@@ -19,7 +19,7 @@ export async function startChildApp(
 ): Promise<ChildApp> {
   if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` first');
   const port = await freePort();
-  const child = spawn(process.execPath, ['-r', join(__dirname, 'standin-workarounds.js'), MAIN], {
+  const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
     env: { ...process.env, ...testEnvironment(database, env), PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,7 +10,7 @@ declare global {
 
 /**
  * What a MONGO_URI server is, asked rather than assumed: `npm run db` may have started the stand-in,
- * whose gaps the specs and standin-workarounds.js key on TEST_DB_ENGINE=jongodb.
+ * whose gaps the specs key on TEST_DB_ENGINE=jongodb.
  */
 async function probeEngine(uri: string): Promise<string> {
   const connection = await mongoose
