@@ -46,7 +46,7 @@ describe('the Postman path (e2e, newman against the built service)', () => {
     });
     openApiText = await (await fetch(`${app.url}/api-doc`)).text();
     openApi = JSON.parse(openApiText) as OpenApi;
-  }, 60_000);
+  }, 90_000);
   afterAll(async () => {
     if (app) await stopChildApp(app, 'SIGTERM');
   });
@@ -87,7 +87,7 @@ describe('the Postman path (e2e, newman against the built service)', () => {
     expect(answers).toEqual(
       expect.arrayContaining([expect.stringMatching(/^201 Create a product/)]),
     );
-  }, 60_000);
+  }, 120_000);
 
   it('runs the shipped collection, the seed test plan, with every assertion passing', async () => {
     const { summary, requests } = await runWithNewman(SHIPPED, {
