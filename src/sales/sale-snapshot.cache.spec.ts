@@ -98,4 +98,22 @@ describe('SaleSnapshotCache', () => {
     release();
     expect(await pending).toMatchObject({ status: 'fresh' });
   });
+
+  it('reads again however many times events and remember() supersede the read in flight', async () => {
+    const { id, cache, events, findById, holdReads } = setup();
+    let release = holdReads();
+    const pending = cache.get(id);
+    for (const change of ['event', 'event', 'event', 'remember']) {
+      await flush();
+      const next = holdReads(); // the read the retry starts is held too
+      if (change === 'event') events.publish({ saleId: id, kind: 'stock_back' });
+      else cache.remember({ _id: new Types.ObjectId(id), status: 'fresh' } as unknown as StoredSale);
+      await flush();
+      release();
+      release = next;
+    }
+    release();
+    expect(await pending).toMatchObject({ status: 'fresh' });
+    expect(findById).toHaveBeenCalledTimes(4);
+  });
 });

@@ -10,6 +10,9 @@ import { Sale, type StoredSale } from './schemas/sale.schema';
 const MISSING = Symbol('missing sale');
 type Entry = StoredSale | typeof MISSING;
 
+/** Shared reads superseded in a row before a caller reads on its own. */
+const SHARED_READ_ROUNDS = 5;
+
 /** The abort reasons lru-cache gives an in-flight fetch whose entry changed under it. */
 const isSuperseded = (error: unknown) =>
   error instanceof Error && ['deleted', 'replaced'].includes(error.message);
@@ -33,8 +36,7 @@ export class SaleSnapshotCache {
     this.cache = new LRUCache<string, Entry>({
       max: 10_000,
       ttl: Math.max(1, config.get('SALE_CACHE_TTL_MS', { infer: true })),
-      fetchMethod: async (id) =>
-        (await this.sales.findById(new Types.ObjectId(id)).lean<StoredSale>().exec()) ?? MISSING,
+      fetchMethod: (id) => this.read(id),
     });
     events.subscribe(({ saleId, kind }) => {
       if (!this.alreadyShows(saleId, kind)) this.cache.delete(saleId);
@@ -50,17 +52,23 @@ export class SaleSnapshotCache {
     return entry === MISSING ? null : entry;
   }
 
+  /**
+   * The sale, read through the cache. lru-cache rejects a read whose entry was dropped (an event) or
+   * replaced (remember()) while it was in flight: what it would have returned may predate that change,
+   * so it is read again, however often that happens. A storm of events can keep superseding the shared
+   * read, so after a few rounds this caller reads on its own, past the cache: never a 500.
+   */
   async get(id: string): Promise<StoredSale | null> {
-    let entry: Entry | undefined;
-    try {
-      entry = await this.cache.fetch(id);
-    } catch (error) {
-      // lru-cache rejects a read whose entry was dropped (an event) or replaced (remember()) while it
-      // was in flight; what it would have returned may predate that change, so read again.
-      if (!isSuperseded(error)) throw error;
-      entry = await this.cache.fetch(id);
+    for (let round = 1; round <= SHARED_READ_ROUNDS; round += 1) {
+      try {
+        const entry = await this.cache.fetch(id);
+        return entry === undefined || entry === MISSING ? null : entry;
+      } catch (error) {
+        if (!isSuperseded(error)) throw error;
+      }
     }
-    return entry === undefined || entry === MISSING ? null : entry;
+    const entry = await this.read(id);
+    return entry === MISSING ? null : entry;
   }
 
   /**
@@ -78,6 +86,10 @@ export class SaleSnapshotCache {
       entry !== MISSING &&
       entry.remainingQuantity <= 0
     );
+  }
+
+  private async read(id: string): Promise<Entry> {
+    return (await this.sales.findById(new Types.ObjectId(id)).lean<StoredSale>().exec()) ?? MISSING;
   }
 
   /** Record a view fresher than the cached one (e.g. the document a write just returned). */
