@@ -141,6 +141,27 @@ describe('the purchase ledger under staged interleavings (e2e)', () => {
     });
   });
 
+  describe('edits between the steps of the audit (finding 9 of issue 17)', () => {
+    it("an edit of the total between the audit's read and its recount makes the recount wait a tick", async () => {
+      const saleId = await lab.openSale(2);
+      const il = new Interleaver();
+      lab.steps.install(il);
+      const users = { X: buyer('x') };
+      await il.start('X', () => lab.service.purchase(users.X, saleId.toHexString(), 1));
+      await il.runToEnd('X'); // 1 of 2 sold, audit due
+      await il.start('R', () => lab.reconciler.reconcile(new Date()));
+      while (il.waiting()[0]?.step !== 'sales.recount') await il.advance('R');
+      // An edit of the sale (the operate issue adds them) raises the total under the audit's feet; only
+      // the total, so that no other guarded field gives it away.
+      await lab.sales.updateOne({ _id: saleId }, { $set: { totalQuantity: 5 } }).exec();
+      await il.runToEnd('R');
+      expect(il.settled.get('R')).toMatchObject({ ok: true, value: { deferred: 1 } });
+      const { sale } = await lab.expectBalancedWhenQuiet(saleId, il, users);
+      expect(sale).toMatchObject({ totalQuantity: 5, soldQuantity: 1, remainingQuantity: 4 });
+      await lab.cleanUp(saleId, il);
+    });
+  });
+
   describe('every ordering of two attempts and one reconciler tick', () => {
     /**
      * What each step reads and writes, per document (the sale; each buyer's record, seen as its pending

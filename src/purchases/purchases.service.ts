@@ -279,6 +279,7 @@ export class PurchasesService {
     this.events.publish({
       saleId: sale._id.toHexString(),
       kind: soldOut ? 'sold_out' : 'purchase',
+      revision: sale.stockRevision,
     });
   }
 

@@ -10,6 +10,9 @@ import { Sale, type StoredSale } from './schemas/sale.schema';
 const MISSING = Symbol('missing sale');
 type Entry = StoredSale | typeof MISSING;
 
+/** Sales written before stockRevision existed have none: they are at revision 0. */
+const revisionOf = (sale: StoredSale) => sale.stockRevision ?? 0;
+
 /** Shared reads superseded in a row before a caller reads on its own. */
 const SHARED_READ_ROUNDS = 5;
 
@@ -27,6 +30,11 @@ const isSuperseded = (error: unknown) =>
 @Injectable()
 export class SaleSnapshotCache {
   private readonly cache: LRUCache<string, Entry>;
+  /**
+   * The newest stockRevision seen per sale, by a read, a write's reply or an event; kept when the entry
+   * is dropped, so that an answer read before a recount cannot put the older view back afterwards.
+   */
+  private readonly newestRevision = new LRUCache<string, number>({ max: 10_000 });
 
   constructor(
     @InjectModel(Sale.name) private readonly sales: Model<Sale>,
@@ -38,7 +46,8 @@ export class SaleSnapshotCache {
       ttl: Math.max(1, config.get('SALE_CACHE_TTL_MS', { infer: true })),
       fetchMethod: (id) => this.read(id),
     });
-    events.subscribe(({ saleId, kind }) => {
+    events.subscribe(({ saleId, kind, revision }) => {
+      if (revision !== undefined) this.noteRevision(saleId, revision);
       if (!this.alreadyShows(saleId, kind)) this.cache.delete(saleId);
     });
   }
@@ -89,11 +98,31 @@ export class SaleSnapshotCache {
   }
 
   private async read(id: string): Promise<Entry> {
-    return (await this.sales.findById(new Types.ObjectId(id)).lean<StoredSale>().exec()) ?? MISSING;
+    const sale = await this.sales.findById(new Types.ObjectId(id)).lean<StoredSale>().exec();
+    if (!sale) return MISSING;
+    this.noteRevision(id, revisionOf(sale));
+    return sale;
   }
 
-  /** Record a view fresher than the cached one (e.g. the document a write just returned). */
+  /**
+   * Keeps a view the caller just got (the document a write returned, a re-read), unless memory has
+   * already holds a newer one, or (when the entry was dropped) has heard of one: answers arrive out of
+   * order (a re-read answered after a recount's stock_back), and the older view must not come back.
+   */
   remember(sale: StoredSale): void {
-    this.cache.set(sale._id.toHexString(), sale);
+    const id = sale._id.toHexString();
+    const revision = revisionOf(sale);
+    const held = this.cache.peek(id);
+    const newest =
+      held !== undefined && held !== MISSING
+        ? revisionOf(held)
+        : (this.newestRevision.get(id) ?? 0);
+    if (revision < newest) return;
+    this.noteRevision(id, revision);
+    this.cache.set(id, sale);
+  }
+
+  private noteRevision(id: string, revision: number): void {
+    if (revision > (this.newestRevision.get(id) ?? -1)) this.newestRevision.set(id, revision);
   }
 }
