@@ -133,7 +133,7 @@ describe('SaleSnapshotCache', () => {
       expect(findById).toHaveBeenCalledTimes(1);
     });
 
-    it('keeps the newer of two views whatever order they arrive in; an equal revision replaces', async () => {
+    it('keeps the newer of two views whatever order they arrive in; an equal revision replaces', () => {
       const { id, cache } = setup();
       const newer = view(id, 7, 3);
       cache.remember(newer);
