@@ -199,8 +199,10 @@ describe('the purchase ledger under staged interleavings (e2e)', () => {
       }
     }
 
-    // Failed commands and lost replies of A inside the enumeration (M5: an uncertain confirm that
-    // answers 201 without reading the record is caught by the eager reconciler abandoning it).
+    // Failed commands and lost replies of an attempt for 2 units inside the enumeration, next to an eager
+    // reconciler (M5: an uncertain confirm that answers 201 without reading the record is caught when
+    // the reconciler abandons the record first). B is left out: these plans are about A's answers.
+    const alone = { A: { buyer: 'a', quantity: 2 } };
     for (const [step, phase] of [
       ['purchases.reserve', 'after'],
       ['sales.take', 'after'],
@@ -209,20 +211,20 @@ describe('the purchase ledger under staged interleavings (e2e)', () => {
       ['purchases.deletePending', 'before'],
     ] as const) {
       plans.push([
-        `stock 1, eager reconciler, A's ${step} ${phase === 'before' ? 'fails' : 'reply lost'}`,
+        `stock 2, eager reconciler, A's ${step} ${phase === 'before' ? 'fails' : 'reply lost'}`,
         {
-          stock: 1,
-          attempts: two,
+          stock: 2,
+          attempts: alone,
           reconcilers: { R: { eager: true } },
           faults: [{ actor: 'A', step, phase }],
         },
       ]);
     }
     plans.push([
-      "stock 1, eager reconciler, A's confirm reply lost and its first look fails",
+      "stock 2, eager reconciler, A's confirm reply lost and its first look fails",
       {
-        stock: 1,
-        attempts: two,
+        stock: 2,
+        attempts: alone,
         reconcilers: { R: { eager: true } },
         faults: [
           { actor: 'A', step: 'purchases.confirm', phase: 'after' },
@@ -233,34 +235,26 @@ describe('the purchase ledger under staged interleavings (e2e)', () => {
 
     // Two reconcilers of two instances (M2: a recount guarded without the take-moved fields recounts
     // from a sum read before another tick gave units back and B took them). A took a unit and died.
-    for (const eager of [false, true]) {
-      plans.push([
-        `stock 1, A took and died, two reconcilers (the second ${eager ? 'eager' : 'patient'}, atomic)`,
-        {
-          stock: 1,
-          attempts: { A: { buyer: 'a', quantity: 1 }, B: { buyer: 'b', quantity: 1 } },
-          reconcilers: { R: { eager: true }, S: { eager, atomic: true } },
-          prelude: [{ actor: 'A', steps: 2 }],
-          crash: { actor: 'A', afterSteps: 2 },
-        },
-      ]);
-    }
+    plans.push([
+      'stock 1, A took and died, two eager reconcilers (the second atomic)',
+      {
+        stock: 1,
+        attempts: two,
+        reconcilers: { R: { eager: true }, S: { eager: true, atomic: true } },
+        prelude: [{ actor: 'A', steps: 2 }],
+        crash: { actor: 'A', afterSteps: 2 },
+      },
+    ]);
 
-    // A double click (two attempts of one buyer) for 2 units next to B for 1, quantities above 1.
-    for (const stock of [2, 3]) {
-      plans.push([
-        `stock ${stock}, a double click of A for 2 units and B for 1, patient reconciler`,
-        {
-          stock,
-          attempts: {
-            A: { buyer: 'a', quantity: 2 },
-            A2: { buyer: 'a', quantity: 2 },
-            B: { buyer: 'b', quantity: 1 },
-          },
-          reconcilers: { R: { eager: false } },
-        },
-      ]);
-    }
+    // A double click (two attempts of one buyer) for 2 units; the second hears the first's outcome.
+    plans.push([
+      'stock 2, a double click of A for 2 units, patient reconciler',
+      {
+        stock: 2,
+        attempts: { A: { buyer: 'a', quantity: 2 }, A2: { buyer: 'a', quantity: 2 } },
+        reconcilers: { R: { eager: false } },
+      },
+    ]);
 
     // Answers from memory: B's re-read of a sold-out sale answers late, after the recount that gave
     // A's leaked unit back (finding 6: the older view must not come back into memory).
@@ -322,7 +316,12 @@ async function exploreAll(labs: LedgerLab[], plans: Array<[string, Plan]>) {
   await Promise.all(
     labs.map(async (lane) => {
       for (let next = queue.shift(); next; next = queue.shift()) {
+        const planStarted = performance.now();
         const result = await explore(lane, ...next);
+        if (process.env.INTERLEAVING_PLANS !== undefined) {
+          const ms = Math.round(performance.now() - planStarted);
+          console.log(`[interleavings] ${next[0]}: ${result.runs} orderings, ${ms} ms`);
+        }
         tally.runs += result.runs;
         tally.complete += result.complete;
       }
