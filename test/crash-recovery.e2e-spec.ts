@@ -158,10 +158,14 @@ describe('crash recovery (e2e)', () => {
         quantity: 3,
       };
       // The process "died" after taking the units and before confirming.
-      await records.insertPending(purchase, attemptedAt);
+      await records.insertPending(new ObjectId(), purchase, attemptedAt);
       expect(await stock.takeUnits(saleId, 3, new Date())).not.toBeNull();
       // And one that died before taking anything.
-      await records.insertPending({ ...purchase, userId: new ObjectId() }, attemptedAt);
+      await records.insertPending(
+        new ObjectId(),
+        { ...purchase, userId: new ObjectId() },
+        attemptedAt,
+      );
 
       const reconciler = app.get(PurchaseReconciler);
       expect(await reconciler.reconcile()).toMatchObject({ abandoned: 2, recounted: 1 });
@@ -177,11 +181,16 @@ describe('crash recovery (e2e)', () => {
       const records = app.get(PurchaseRecordsService);
       const base = { saleId, username: 'x', saleName: 'x', productName: 'x', quantity: 1 };
       await records.insertPending(
+        new ObjectId(),
         { ...base, userId: new ObjectId() },
         new Date(Date.now() - 120_000),
       );
       await stock.takeUnits(saleId, 1, new Date());
-      const inFlight = await records.insertPending({ ...base, userId: new ObjectId() }, new Date());
+      const inFlight = await records.insertPending(
+        new ObjectId(),
+        { ...base, userId: new ObjectId() },
+        new Date(),
+      );
 
       const reconciler = app.get(PurchaseReconciler);
       expect(await reconciler.reconcile()).toMatchObject({

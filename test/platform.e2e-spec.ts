@@ -60,6 +60,8 @@ describe('platform: health, docs, errors, throttling (e2e)', () => {
       'SOLD_OUT',
       'INSUFFICIENT_STOCK',
       'ALREADY_PURCHASED',
+      'PURCHASE_IN_PROGRESS',
+      'PURCHASE_OUTCOME_UNKNOWN',
       'QUANTITY_LIMIT_EXCEEDED',
       'VALIDATION_FAILED',
       'TOO_MANY_REQUESTS',

@@ -18,6 +18,7 @@ const EXPECTED_ANSWERS = new Set([
   '201',
   '409 SOLD_OUT',
   '409 ALREADY_PURCHASED',
+  '409 PURCHASE_IN_PROGRESS', // a buyer's second click while the first is still being decided
   '503 PURCHASE_NOT_COMPLETED',
 ]);
 

@@ -23,7 +23,7 @@ export function blockedPurchase(block: PurchaseBlock, sale: StoredSale): ApiErro
   return conflict(ErrorCode[block], BLOCK_MESSAGES[block], blockDetails(block, sale));
 }
 
-export const alreadyPurchased = (purchase: PurchaseDto | { inProgress: true }) =>
+export const alreadyPurchased = (purchase: PurchaseDto) =>
   conflict(
     ErrorCode.ALREADY_PURCHASED,
     'You already bought in this sale; purchases are final',
@@ -45,3 +45,30 @@ export const purchaseNotCompleted = () =>
     ErrorCode.PURCHASE_NOT_COMPLETED,
     'The purchase could not be completed and nothing was kept; please try again',
   );
+
+/** Seconds a client waits after an unknown outcome: long enough for a lost connection to come back. */
+export const OUTCOME_UNKNOWN_RETRY_SECONDS = 2;
+
+/**
+ * The database could not tell, within a few lookups, whether the purchase was kept. A retry answers
+ * it: ALREADY_PURCHASED with the purchase if it exists, PURCHASE_IN_PROGRESS while its record is
+ * unsettled, else a fresh attempt.
+ */
+export const purchaseOutcomeUnknown = () =>
+  new ApiError(
+    HttpStatus.SERVICE_UNAVAILABLE,
+    ErrorCode.PURCHASE_OUTCOME_UNKNOWN,
+    'We could not tell whether your purchase was kept; retry after the Retry-After seconds: if it was, the retry answers ALREADY_PURCHASED with it',
+  ).retryAfter(OUTCOME_UNKNOWN_RETRY_SECONDS);
+
+/**
+ * The buyer's earlier attempt in this sale has a record that is not settled yet: its attempt is
+ * running (a double click), or it died and the reconciler settles it by `settledBy`. Neither a
+ * purchase nor a refusal; a retry after `seconds` hears which.
+ */
+export const purchaseInProgress = (settledBy: Date, seconds: number) =>
+  conflict(
+    ErrorCode.PURCHASE_IN_PROGRESS,
+    'Your earlier attempt in this sale is not settled yet; retry after the Retry-After seconds',
+    { inProgress: true, settledBy: settledBy.toISOString() },
+  ).retryAfter(seconds);

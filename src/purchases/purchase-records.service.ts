@@ -19,9 +19,14 @@ export class PurchaseRecordsService {
     private readonly steps: DatabaseSteps,
   ) {}
 
-  async insertPending(purchase: NewPurchase, attemptedAt: Date): Promise<StoredPurchase> {
+  /** The caller picks the id, so it can let go of the record even when the insert's reply is lost. */
+  async insertPending(
+    id: Types.ObjectId,
+    purchase: NewPurchase,
+    attemptedAt: Date,
+  ): Promise<StoredPurchase> {
     const created = await this.steps.run('purchases.reserve', () =>
-      this.purchases.create({ ...purchase, state: 'pending', attemptedAt }),
+      this.purchases.create({ _id: id, ...purchase, state: 'pending', attemptedAt }),
     );
     return created.toObject();
   }

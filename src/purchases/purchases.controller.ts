@@ -46,8 +46,10 @@ export class PurchasesController {
     [409, ErrorCode.SOLD_OUT],
     [409, ErrorCode.INSUFFICIENT_STOCK],
     [409, ErrorCode.ALREADY_PURCHASED],
+    [409, ErrorCode.PURCHASE_IN_PROGRESS],
     [429, ErrorCode.TOO_MANY_REQUESTS],
     [503, ErrorCode.PURCHASE_NOT_COMPLETED],
+    [503, ErrorCode.PURCHASE_OUTCOME_UNKNOWN],
     ...BODY_ERRORS,
     ...DATABASE_ERRORS,
   )

@@ -33,6 +33,7 @@ function buildSale(overrides: Partial<StoredSale> = {}): StoredSale {
     status: 'active',
     activatedAt: null,
     acceptedSeq: 0,
+    stockRevision: 0,
     lastAcceptedAt: null,
     auditDue: false,
     createdAt: new Date(),
@@ -40,15 +41,23 @@ function buildSale(overrides: Partial<StoredSale> = {}): StoredSale {
   };
 }
 
-const config = { get: () => 1_000 } as unknown as ConfigService<EnvironmentVariables, true>;
+const SETTINGS: Record<string, number> = {
+  SALE_CACHE_TTL_MS: 1_000,
+  PURCHASE_PENDING_TIMEOUT_MS: 30_000,
+  RECONCILE_INTERVAL_MS: 5_000,
+};
+const config = { get: (key: string) => SETTINGS[key] } as unknown as ConfigService<
+  EnvironmentVariables,
+  true
+>;
 
 function setup(sale: StoredSale | null, { transactions = false } = {}) {
   const pending = { _id: new Types.ObjectId(), saleId: sale?._id, quantity: 1 } as StoredPurchase;
   const records = {
     insertPending: jest
       .fn()
-      .mockImplementation((p: object, at: Date) =>
-        Promise.resolve({ ...pending, ...p, attemptedAt: at, state: 'pending' }),
+      .mockImplementation((_id: Types.ObjectId, p: object, at: Date) =>
+        Promise.resolve({ ...pending, _id, ...p, attemptedAt: at, state: 'pending' }),
       ),
     insertConfirmed: jest
       .fn()
@@ -76,6 +85,7 @@ function setup(sale: StoredSale | null, { transactions = false } = {}) {
           ...sale,
           remainingQuantity: sale.remainingQuantity - quantity,
           acceptedSeq: sale.acceptedSeq + 1,
+          stockRevision: sale.stockRevision + 1,
           lastAcceptedAt:
             sale.lastAcceptedAt && sale.lastAcceptedAt > now ? sale.lastAcceptedAt : now,
         },
@@ -101,6 +111,7 @@ function setup(sale: StoredSale | null, { transactions = false } = {}) {
     runner as unknown as TransactionRunner,
     new SaleBuyersIndex(records as unknown as PurchaseRecordsService, config),
     events,
+    config,
   );
   return { service, records, stock, snapshots, runner, events };
 }
@@ -224,7 +235,7 @@ describe('PurchasesService', () => {
       );
     });
 
-    it('an attempt still in flight answers inProgress, and the list is read again once the cache age passes', async () => {
+    it('an attempt still in flight answers PURCHASE_IN_PROGRESS, and the list is read again once the cache age passes', async () => {
       const sale = buildSale({ remainingQuantity: 0, acceptedSeq: 10, soldQuantity: 10 });
       const { service, records } = setup(sale);
       records.listAttempts.mockResolvedValue([attemptBy(sale, 'pending')]);
@@ -235,7 +246,7 @@ describe('PurchasesService', () => {
           .purchase(user, sale._id.toHexString(), 1)
           .catch((e: unknown) => e);
         expect((first as ApiError).body).toMatchObject({
-          code: 'ALREADY_PURCHASED',
+          code: 'PURCHASE_IN_PROGRESS',
           details: { inProgress: true },
         });
         await codeOf(service.purchase(user, sale._id.toHexString(), 1));
@@ -282,6 +293,7 @@ describe('PurchasesService', () => {
         expect(events.publish).toHaveBeenCalledWith({
           saleId: sale._id.toHexString(),
           kind: 'purchase',
+          revision: 1, // the take's: older views of the sale are ignored from now on
         });
         const written = transactions ? records.insertConfirmed : records.confirm;
         expect(written.mock.invocationCallOrder[0]).toBeLessThan(
@@ -297,6 +309,7 @@ describe('PurchasesService', () => {
       expect(events.publish).toHaveBeenCalledWith({
         saleId: sale._id.toHexString(),
         kind: 'sold_out',
+        revision: 1,
       });
       // This instance answers the next attempts from memory at once.
       expect(snapshots.remember).toHaveBeenCalledWith(
@@ -431,6 +444,114 @@ describe('PurchasesService', () => {
       expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe(
         'PURCHASE_NOT_COMPLETED',
       );
+    });
+  });
+
+  describe('answers that say only what is known (issue 17, findings 3 and 7)', () => {
+    const errorOf = (promise: Promise<unknown>) =>
+      promise.then(
+        () => {
+          throw new Error('expected a refusal');
+        },
+        (e: unknown) => e as ApiError,
+      );
+    const lost = () => new Error('connection reset');
+
+    it('a lost confirm reply, then a failing delete: looks again and answers the purchase that landed', async () => {
+      const sale = buildSale();
+      const { service, records, events } = setup(sale);
+      records.confirm.mockRejectedValue(lost());
+      records.deletePending.mockRejectedValueOnce(lost()).mockResolvedValue(false);
+      records.findById.mockResolvedValue(landed(sale));
+      await expect(service.purchase(user, sale._id.toHexString(), 1)).resolves.toMatchObject({
+        quantity: 1,
+      });
+      expect(records.deletePending).toHaveBeenCalledTimes(2);
+      expect(events.publish).toHaveBeenCalledTimes(1); // a purchase: every instance may hear of it
+    });
+
+    it('a lost confirm reply, then a failing read of the record: looks again and answers the purchase', async () => {
+      const sale = buildSale();
+      const { service, records } = setup(sale);
+      records.confirm.mockRejectedValue(lost());
+      records.deletePending.mockResolvedValue(false);
+      records.findById.mockRejectedValueOnce(lost()).mockResolvedValue(landed(sale));
+      await expect(service.purchase(user, sale._id.toHexString(), 1)).resolves.toMatchObject({
+        quantity: 1,
+      });
+    });
+
+    it('answers 503 PURCHASE_OUTCOME_UNKNOWN with Retry-After when the database never tells', async () => {
+      const sale = buildSale();
+      const { service, records } = setup(sale);
+      records.confirm.mockRejectedValue(lost());
+      records.deletePending.mockRejectedValue(lost());
+      const error = await errorOf(service.purchase(user, sale._id.toHexString(), 1));
+      expect(error.body).toMatchObject({ statusCode: 503, code: 'PURCHASE_OUTCOME_UNKNOWN' });
+      expect(error.retryAfterSeconds).toBeGreaterThan(0);
+      expect(records.deletePending).toHaveBeenCalledTimes(3); // bounded
+    });
+
+    it('answers that nothing was kept only when the record is known gone (abandoned by the reconciler)', async () => {
+      const sale = buildSale();
+      const { service, records } = setup(sale);
+      records.confirm.mockRejectedValue(lost());
+      records.deletePending.mockResolvedValue(false);
+      records.findById.mockResolvedValue(null);
+      expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe(
+        'PURCHASE_NOT_COMPLETED',
+      );
+    });
+
+    it('a retry after an unknown outcome answers ALREADY_PURCHASED with the purchase when it landed', async () => {
+      const sale = buildSale();
+      const { service, records } = setup(sale);
+      records.insertPending.mockRejectedValue(Object.assign(new Error('dup'), { code: 11000 }));
+      records.findBySaleAndUser.mockRejectedValueOnce(lost()).mockResolvedValue(landed(sale));
+      const error = await errorOf(service.purchase(user, sale._id.toHexString(), 1));
+      expect(error.body).toMatchObject({ code: 'ALREADY_PURCHASED', details: { quantity: 1 } });
+    });
+
+    it('with transactions: an unknown commit looked up in vain answers PURCHASE_OUTCOME_UNKNOWN', async () => {
+      const sale = buildSale();
+      const { service, records, runner } = setup(sale, { transactions: true });
+      runner.run.mockRejectedValue(new TransactionGaveUp('unknown', lost()));
+      records.findBySaleAndUser.mockRejectedValue(lost());
+      const error = await errorOf(service.purchase(user, sale._id.toHexString(), 1));
+      expect(error.body.code).toBe('PURCHASE_OUTCOME_UNKNOWN');
+      expect(records.findBySaleAndUser).toHaveBeenCalledTimes(3);
+    });
+
+    it('a lost reservation reply: lets go of the record under the id it chose, so retries are not locked out', async () => {
+      const sale = buildSale();
+      const { service, records, stock } = setup(sale);
+      records.insertPending.mockRejectedValue(lost());
+      expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe(
+        'PURCHASE_NOT_COMPLETED',
+      );
+      expect(records.deletePending).toHaveBeenCalledWith(records.insertPending.mock.calls[0][0]);
+      expect(stock.takeUnits).not.toHaveBeenCalled();
+    });
+
+    it('a retry meeting an unsettled attempt hears PURCHASE_IN_PROGRESS with when to retry, not "you bought"', async () => {
+      const sale = buildSale();
+      const { service, records } = setup(sale);
+      records.insertPending.mockRejectedValue(Object.assign(new Error('dup'), { code: 11000 }));
+      const attemptedAt = new Date(Date.now() - 10_000); // its attempt died 10 s ago
+      records.findBySaleAndUser.mockResolvedValue({ state: 'pending', attemptedAt });
+      const old = await errorOf(service.purchase(user, sale._id.toHexString(), 1));
+      expect(old.body).toMatchObject({
+        statusCode: 409,
+        code: 'PURCHASE_IN_PROGRESS',
+        details: { inProgress: true, settledBy: new Date(+attemptedAt + 35_000).toISOString() },
+      });
+      expect(old.retryAfterSeconds).toBeGreaterThanOrEqual(24); // settled by the reconciler
+      expect(old.retryAfterSeconds).toBeLessThanOrEqual(25);
+      // A double click: the first attempt is still running and answers in a moment.
+      records.findBySaleAndUser.mockResolvedValue({ state: 'pending', attemptedAt: new Date() });
+      const young = await errorOf(service.purchase(user, sale._id.toHexString(), 1));
+      expect(young.body.code).toBe('PURCHASE_IN_PROGRESS');
+      expect(young.retryAfterSeconds).toBe(1);
     });
   });
 

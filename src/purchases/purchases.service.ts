@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { Types, type ClientSession } from 'mongoose';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import type { Page, PaginationQueryDto } from '../common/dto/pagination-query.dto';
 import { ApiError, notFound } from '../common/errors/api-error';
 import { ErrorCode } from '../common/errors/error-codes';
 import { isDuplicateKeyError } from '../common/errors/mongo-errors';
+import type { EnvironmentVariables } from '../config/env.validation';
 import { TransactionGaveUp, TransactionRunner } from '../database/transaction-runner';
 import { SaleEvents } from '../sales/events/sale-events';
 import { purchaseBlock, type PurchaseBlock } from '../sales/sale-state';
@@ -15,7 +17,9 @@ import type { MyPurchaseDto, PurchaseDto } from './dto/purchase.dto';
 import {
   alreadyPurchased,
   blockedPurchase,
+  purchaseInProgress,
   purchaseNotCompleted,
+  purchaseOutcomeUnknown,
   quantityLimitExceeded,
 } from './purchase-errors';
 import { toPurchaseDto } from './purchase.mapper';
@@ -32,6 +36,10 @@ export type Verdict = StoredSale | ApiError;
 const MY_PURCHASES_LIMIT = 1_000;
 /** A take refused for no reason the sale shows is retried a few times, not forever. */
 const MAX_TAKE_ATTEMPTS = 3;
+/** Reads of an outcome the database did not tell (a lost reply) before answering that it is unknown. */
+const OUTCOME_LOOKUPS = 3;
+/** A pending record younger than this most likely belongs to an attempt still running (a double click). */
+const IN_FLIGHT_GRACE_MS = 2_000;
 
 const laterOf = (a: Date | null, b: Date): Date => (a && a > b ? a : b);
 
@@ -48,6 +56,7 @@ export class PurchasesService {
     private readonly transactions: TransactionRunner,
     private readonly buyers: SaleBuyersIndex,
     private readonly events: SaleEvents,
+    private readonly config: ConfigService<EnvironmentVariables, true>,
   ) {}
 
   async purchase(user: AuthenticatedUser, saleId: string, quantity: number): Promise<PurchaseDto> {
@@ -167,11 +176,12 @@ export class PurchasesService {
     purchase: NewPurchase,
     error: TransactionGaveUp,
   ): Promise<PurchaseDto> {
-    if (error.outcome === 'unknown') {
-      const record = await this.records.findBySaleAndUser(purchase.saleId, purchase.userId);
-      if (record?.state === 'confirmed') return toPurchaseDto(record);
-    }
-    throw purchaseNotCompleted();
+    if (error.outcome === 'aborted') throw purchaseNotCompleted();
+    const record = await this.lookUp(() =>
+      this.records.findBySaleAndUser(purchase.saleId, purchase.userId),
+    );
+    if (record?.state === 'confirmed') return toPurchaseDto(record);
+    throw purchaseNotCompleted(); // committed together or not at all: no record, nothing kept
   }
 
   /**
@@ -180,13 +190,13 @@ export class PurchasesService {
    * recount returns the units once no attempt is in flight (docs/purchase-algorithm.md).
    */
   private async purchaseWithCompensation(purchase: NewPurchase): Promise<PurchaseDto> {
-    const pending = await this.records.insertPending(purchase, new Date());
+    const pending = await this.reserve(purchase);
     const taken = await this.takeOrLetGo(pending);
     let confirmed: boolean;
     try {
       confirmed = await this.records.confirm(pending._id, taken.acceptedSeq, taken.lastAcceptedAt!);
     } catch {
-      return this.settleUncertainConfirm(pending);
+      return this.settleUncertainConfirm(pending, taken);
     }
     // Not confirmed: the reconciler judged the attempt abandoned; its recount returns the units.
     if (!confirmed) throw purchaseNotCompleted();
@@ -197,6 +207,26 @@ export class PurchasesService {
       seq: taken.acceptedSeq,
       purchasedAt: taken.lastAcceptedAt,
     });
+  }
+
+  /**
+   * Inserts the pending record under an id chosen here, so that when the insert's reply is lost the
+   * attempt can let go of a record that may have landed: otherwise its owner's retries would meet an
+   * unsettled attempt until the reconciler abandons it (PURCHASE_PENDING_TIMEOUT_MS and a tick later).
+   * Nothing was taken yet, so once let go nothing is kept; if even that fails, the error stands (503).
+   */
+  private async reserve(purchase: NewPurchase): Promise<StoredPurchase> {
+    const id = new Types.ObjectId();
+    try {
+      return await this.records.insertPending(id, purchase, new Date());
+    } catch (error) {
+      if (isDuplicateKeyError(error)) throw error;
+      const letGo = await this.records.deletePending(id).then(
+        () => true,
+        () => false,
+      );
+      throw letGo ? purchaseNotCompleted() : error;
+    }
   }
 
   /**
@@ -236,17 +266,38 @@ export class PurchasesService {
     }
   }
 
-  /** The confirm's outcome is unknown (e.g. the connection dropped): did it land? */
-  private async settleUncertainConfirm(pending: StoredPurchase): Promise<PurchaseDto> {
-    try {
-      if (await this.records.deletePending(pending._id)) throw purchaseNotCompleted();
-      const current = await this.records.findById(pending._id);
-      if (current?.state === 'confirmed') return toPurchaseDto(current);
-    } catch (error) {
-      if (error instanceof ApiError) throw error;
-      // Unreachable database: the reconciler abandons the record and the recount settles the units.
+  /**
+   * The confirm's outcome is unknown (e.g. the connection dropped): did it land? Letting go of the
+   * record decides it when it is still pending (nothing kept); else the record says (confirmed: the
+   * purchase; gone: the reconciler abandoned it, nothing kept). Looked up a few times; when the
+   * database still does not tell, the answer says exactly that, and a retry answers the purchase if
+   * it exists. Never "nothing was kept" on a guess: a confirmed record is final.
+   */
+  private async settleUncertainConfirm(
+    pending: StoredPurchase,
+    taken: StoredSale,
+  ): Promise<PurchaseDto> {
+    const current = await this.lookUp(async () => {
+      if (await this.records.deletePending(pending._id)) return null;
+      const record = await this.records.findById(pending._id);
+      // Still pending although the delete matched nothing: only a race; look again.
+      if (record?.state === 'pending') throw new Error('the record is still pending');
+      return record;
+    });
+    if (!current) throw purchaseNotCompleted();
+    this.accepted(taken);
+    return toPurchaseDto(current);
+  }
+
+  /** A read of an outcome, tried a few times; PURCHASE_OUTCOME_UNKNOWN when it never answers. */
+  private async lookUp<T>(read: () => Promise<T>): Promise<T> {
+    for (let lookup = 1; ; lookup += 1) {
+      try {
+        return await read();
+      } catch {
+        if (lookup >= OUTCOME_LOOKUPS) throw purchaseOutcomeUnknown();
+      }
     }
-    throw purchaseNotCompleted();
   }
 
   /** Best effort: a record left behind is abandoned by the reconciler after the pending timeout. */
@@ -261,7 +312,7 @@ export class PurchasesService {
   private refusal(block: PurchaseBlock, sale: StoredSale, userId: string): MaybeLater<ApiError> {
     if (block === 'SALE_NOT_STARTED') return blockedPurchase(block, sale);
     const answer = (earlier: EarlierAttempt | null) =>
-      earlier ? alreadyPurchased(earlier) : blockedPurchase(block, sale);
+      earlier ? this.earlierAnswer(earlier) : blockedPurchase(block, sale);
     const known = this.buyers.knownAttempt(sale, userId);
     return known === undefined
       ? this.buyers.earlierAttempt(sale, userId).then(answer)
@@ -279,13 +330,36 @@ export class PurchasesService {
     this.events.publish({
       saleId: sale._id.toHexString(),
       kind: soldOut ? 'sold_out' : 'purchase',
+      revision: sale.stockRevision,
     });
   }
 
-  private async duplicateOf(purchase: NewPurchase) {
-    const existing = await this.records.findBySaleAndUser(purchase.saleId, purchase.userId);
-    return alreadyPurchased(
-      existing?.state === 'confirmed' ? toPurchaseDto(existing) : { inProgress: true },
+  /** The reservation hit the buyer's earlier attempt: what that attempt is now. */
+  private async duplicateOf(purchase: NewPurchase): Promise<ApiError> {
+    const existing = await this.lookUp(() =>
+      this.records.findBySaleAndUser(purchase.saleId, purchase.userId),
     );
+    if (existing?.state === 'confirmed') return alreadyPurchased(toPurchaseDto(existing));
+    // Gone since the insert met it: it was just let go, and a retry at once starts afresh.
+    if (!existing) return purchaseInProgress(new Date(), 1);
+    return this.earlierAnswer({ inProgress: true, attemptedAt: existing.attemptedAt });
+  }
+
+  /**
+   * A buyer's earlier attempt: the purchase, or that it is not settled yet, with when to retry. A young
+   * record's attempt is most likely still running and answers in a moment; an older one's attempt died
+   * (a crash, a lost reply) and the reconciler settles it by the pending timeout and one more tick.
+   */
+  private earlierAnswer(earlier: EarlierAttempt): ApiError {
+    if (!('inProgress' in earlier)) return alreadyPurchased(earlier);
+    const now = Date.now();
+    const started = earlier.attemptedAt.getTime();
+    const settledBy = new Date(
+      started +
+        this.config.get('PURCHASE_PENDING_TIMEOUT_MS', { infer: true }) +
+        this.config.get('RECONCILE_INTERVAL_MS', { infer: true }),
+    );
+    const seconds = now - started < IN_FLIGHT_GRACE_MS ? 1 : (settledBy.getTime() - now) / 1_000;
+    return purchaseInProgress(settledBy, seconds);
   }
 }

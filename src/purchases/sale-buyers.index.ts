@@ -8,8 +8,8 @@ import type { PurchaseDto } from './dto/purchase.dto';
 import { PurchaseRecordsService } from './purchase-records.service';
 import { toPurchaseDto } from './purchase.mapper';
 
-/** What a buyer's earlier attempt shows: the purchase, or that it is still being decided. */
-export type EarlierAttempt = PurchaseDto | { inProgress: true };
+/** What a buyer's earlier attempt shows: the purchase, or that it is still being decided (since when). */
+export type EarlierAttempt = PurchaseDto | { inProgress: true; attemptedAt: Date };
 
 interface Buyers {
   /** The sale's counters when the list was read: any later take changes them. */
@@ -92,7 +92,9 @@ export class SaleBuyersIndex {
       pending ||= record.state === 'pending';
       byUser.set(
         record.userId.toHexString(),
-        record.state === 'confirmed' ? toPurchaseDto(record) : { inProgress: true },
+        record.state === 'confirmed'
+          ? toPurchaseDto(record)
+          : { inProgress: true, attemptedAt: record.attemptedAt },
       );
     }
     return {

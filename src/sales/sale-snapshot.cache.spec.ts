@@ -98,4 +98,50 @@ describe('SaleSnapshotCache', () => {
     release();
     expect(await pending).toMatchObject({ status: 'fresh' });
   });
+
+  it('reads again however many times events and remember() supersede the read in flight', async () => {
+    const { id, cache, events, findById, holdReads } = setup();
+    let release = holdReads();
+    const pending = cache.get(id);
+    for (const change of ['event', 'event', 'event', 'remember']) {
+      await flush();
+      const next = holdReads(); // the read the retry starts is held too
+      if (change === 'event') events.publish({ saleId: id, kind: 'stock_back' });
+      else
+        cache.remember({ _id: new Types.ObjectId(id), status: 'fresh' } as unknown as StoredSale);
+      await flush();
+      release();
+      release = next;
+    }
+    release();
+    expect(await pending).toMatchObject({ status: 'fresh' });
+    expect(findById).toHaveBeenCalledTimes(4);
+  });
+
+  describe('never goes back to an older view of a sale', () => {
+    const view = (id: string, stockRevision: number, remainingQuantity: number) =>
+      ({ _id: new Types.ObjectId(id), stockRevision, remainingQuantity }) as unknown as StoredSale;
+
+    it("ignores a re-read that answers after a recount's stock_back, and reads the sale again", async () => {
+      const { id, cache, events, findById } = setup();
+      cache.remember(view(id, 4, 0)); // sold out, as a take left it
+      events.publish({ saleId: id, kind: 'stock_back', revision: 5 }); // the recount gave a unit back
+      await flush();
+      cache.remember(view(id, 4, 0)); // an attempt's re-read, sent before the recount, answers now
+      expect(cache.known(id)).toBeUndefined();
+      expect(await cache.get(id)).toMatchObject({ status: 'v1' });
+      expect(findById).toHaveBeenCalledTimes(1);
+    });
+
+    it('keeps the newer of two views whatever order they arrive in; an equal revision replaces', () => {
+      const { id, cache } = setup();
+      const newer = view(id, 7, 3);
+      cache.remember(newer);
+      cache.remember(view(id, 6, 0)); // an accepted take's reply, overtaken by a later take's
+      expect(cache.known(id)).toBe(newer);
+      const sameRevision = { ...newer, status: 'sold_out' } as StoredSale;
+      cache.remember(sameRevision); // a status sweep moves no counter
+      expect(cache.known(id)).toBe(sameRevision);
+    });
+  });
 });

@@ -10,6 +10,12 @@ import { Sale, type StoredSale } from './schemas/sale.schema';
 const MISSING = Symbol('missing sale');
 type Entry = StoredSale | typeof MISSING;
 
+/** Sales written before stockRevision existed have none: they are at revision 0. */
+const revisionOf = (sale: StoredSale) => sale.stockRevision ?? 0;
+
+/** Shared reads superseded in a row before a caller reads on its own. */
+const SHARED_READ_ROUNDS = 5;
+
 /** The abort reasons lru-cache gives an in-flight fetch whose entry changed under it. */
 const isSuperseded = (error: unknown) =>
   error instanceof Error && ['deleted', 'replaced'].includes(error.message);
@@ -24,6 +30,11 @@ const isSuperseded = (error: unknown) =>
 @Injectable()
 export class SaleSnapshotCache {
   private readonly cache: LRUCache<string, Entry>;
+  /**
+   * The newest stockRevision seen per sale, by a read, a write's reply or an event; kept when the entry
+   * is dropped, so that an answer read before a recount cannot put the older view back afterwards.
+   */
+  private readonly newestRevision = new LRUCache<string, number>({ max: 10_000 });
 
   constructor(
     @InjectModel(Sale.name) private readonly sales: Model<Sale>,
@@ -33,10 +44,10 @@ export class SaleSnapshotCache {
     this.cache = new LRUCache<string, Entry>({
       max: 10_000,
       ttl: Math.max(1, config.get('SALE_CACHE_TTL_MS', { infer: true })),
-      fetchMethod: async (id) =>
-        (await this.sales.findById(new Types.ObjectId(id)).lean<StoredSale>().exec()) ?? MISSING,
+      fetchMethod: (id) => this.read(id),
     });
-    events.subscribe(({ saleId, kind }) => {
+    events.subscribe(({ saleId, kind, revision }) => {
+      if (revision !== undefined) this.noteRevision(saleId, revision);
       if (!this.alreadyShows(saleId, kind)) this.cache.delete(saleId);
     });
   }
@@ -50,17 +61,23 @@ export class SaleSnapshotCache {
     return entry === MISSING ? null : entry;
   }
 
+  /**
+   * The sale, read through the cache. lru-cache rejects a read whose entry was dropped (an event) or
+   * replaced (remember()) while it was in flight: what it would have returned may predate that change,
+   * so it is read again, however often that happens. A storm of events can keep superseding the shared
+   * read, so after a few rounds this caller reads on its own, past the cache: never a 500.
+   */
   async get(id: string): Promise<StoredSale | null> {
-    let entry: Entry | undefined;
-    try {
-      entry = await this.cache.fetch(id);
-    } catch (error) {
-      // lru-cache rejects a read whose entry was dropped (an event) or replaced (remember()) while it
-      // was in flight; what it would have returned may predate that change, so read again.
-      if (!isSuperseded(error)) throw error;
-      entry = await this.cache.fetch(id);
+    for (let round = 1; round <= SHARED_READ_ROUNDS; round += 1) {
+      try {
+        const entry = await this.cache.fetch(id);
+        return entry === undefined || entry === MISSING ? null : entry;
+      } catch (error) {
+        if (!isSuperseded(error)) throw error;
+      }
     }
-    return entry === undefined || entry === MISSING ? null : entry;
+    const entry = await this.read(id);
+    return entry === MISSING ? null : entry;
   }
 
   /**
@@ -80,8 +97,32 @@ export class SaleSnapshotCache {
     );
   }
 
-  /** Record a view fresher than the cached one (e.g. the document a write just returned). */
+  private async read(id: string): Promise<Entry> {
+    const sale = await this.sales.findById(new Types.ObjectId(id)).lean<StoredSale>().exec();
+    if (!sale) return MISSING;
+    this.noteRevision(id, revisionOf(sale));
+    return sale;
+  }
+
+  /**
+   * Keeps a view the caller just got (the document a write returned, a re-read), unless memory has
+   * already holds a newer one, or (when the entry was dropped) has heard of one: answers arrive out of
+   * order (a re-read answered after a recount's stock_back), and the older view must not come back.
+   */
   remember(sale: StoredSale): void {
-    this.cache.set(sale._id.toHexString(), sale);
+    const id = sale._id.toHexString();
+    const revision = revisionOf(sale);
+    const held = this.cache.peek(id);
+    const newest =
+      held !== undefined && held !== MISSING
+        ? revisionOf(held)
+        : (this.newestRevision.get(id) ?? 0);
+    if (revision < newest) return;
+    this.noteRevision(id, revision);
+    this.cache.set(id, sale);
+  }
+
+  private noteRevision(id: string, revision: number): void {
+    if (revision > (this.newestRevision.get(id) ?? -1)) this.newestRevision.set(id, revision);
   }
 }

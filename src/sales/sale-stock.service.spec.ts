@@ -50,7 +50,7 @@ describe('SaleStockService (model mocked)', () => {
         $or: [{ endTime: null }, { endTime: { $gt: now } }],
       });
       expect(update).toEqual({
-        $inc: { remainingQuantity: -2, soldQuantity: 2, acceptedSeq: 1 },
+        $inc: { remainingQuantity: -2, soldQuantity: 2, acceptedSeq: 1, stockRevision: 1 },
         $set: { lastAcceptedAt: now, auditDue: true },
       });
       expect(options).toMatchObject({ new: true, session });
@@ -67,7 +67,7 @@ describe('SaleStockService (model mocked)', () => {
         lastAcceptedAt: { $gt: now },
       });
       expect(update).toEqual({
-        $inc: { remainingQuantity: -2, soldQuantity: 2, acceptedSeq: 1 },
+        $inc: { remainingQuantity: -2, soldQuantity: 2, acceptedSeq: 1, stockRevision: 1 },
         $set: { auditDue: true },
       });
     });
@@ -85,20 +85,37 @@ describe('SaleStockService (model mocked)', () => {
       remainingQuantity: 0,
       soldQuantity: 10,
       acceptedSeq: 6,
+      stockRevision: 9,
       status: 'sold_out',
+      startTime: new Date('2030-01-01T09:00:00Z'),
+      endTime: null,
     } as StoredSale;
     const exec = (value: unknown) => ({ exec: () => Promise.resolve(value) });
 
-    it('sets counters and status from the confirmed units only if the sale did not move since it was read', async () => {
+    it('sets counters and status from the confirmed units only if nothing it computes from moved since it was read', async () => {
       model.updateOne.mockReturnValueOnce(exec({ matchedCount: 1 }));
       expect(await stock.recount(observed, 8)).toBe(true);
       expect(model.updateOne.mock.calls[0]).toEqual([
-        { _id: saleId, soldQuantity: 10, remainingQuantity: 0, acceptedSeq: 6, status: 'sold_out' },
-        { $set: { soldQuantity: 8, remainingQuantity: 2, status: 'active', auditDue: false } },
+        {
+          _id: saleId,
+          totalQuantity: 10,
+          soldQuantity: 10,
+          remainingQuantity: 0,
+          acceptedSeq: 6,
+          stockRevision: 9,
+          status: 'sold_out',
+          startTime: observed.startTime,
+          endTime: null,
+        },
+        {
+          $set: { soldQuantity: 8, remainingQuantity: 2, status: 'active', auditDue: false },
+          $inc: { stockRevision: 1 },
+        },
       ]);
       expect(events.publish).toHaveBeenCalledWith({
         saleId: saleId.toHexString(),
         kind: 'stock_back',
+        revision: 10,
       });
     });
 
@@ -107,10 +124,12 @@ describe('SaleStockService (model mocked)', () => {
       await stock.recount({ ...observed, status: 'active' }, 10);
       expect(model.updateOne.mock.calls[0][1]).toEqual({
         $set: { soldQuantity: 10, remainingQuantity: 0, status: 'sold_out', auditDue: false },
+        $inc: { stockRevision: 1 },
       });
       expect(events.publish).toHaveBeenCalledWith({
         saleId: saleId.toHexString(),
         kind: 'sold_out',
+        revision: 10,
       });
     });
 

@@ -6,10 +6,21 @@ import { SaleEvents } from './events/sale-events';
 import { openSaleFilter } from './sale-state';
 import { Sale, type SaleStatus, type StoredSale } from './schemas/sale.schema';
 
-/** What the reconciler read before recounting; its repair applies only if none of it changed. */
+/**
+ * What the reconciler read before recounting: every field the recount computes from or must not
+ * overwrite. Its write applies only if none of them changed.
+ */
 export type ObservedSale = Pick<
   StoredSale,
-  '_id' | 'totalQuantity' | 'remainingQuantity' | 'soldQuantity' | 'acceptedSeq' | 'status'
+  | '_id'
+  | 'totalQuantity'
+  | 'remainingQuantity'
+  | 'soldQuantity'
+  | 'acceptedSeq'
+  | 'stockRevision'
+  | 'status'
+  | 'startTime'
+  | 'endTime'
 >;
 
 /** The status that goes with the recounted stock: sold out exactly when nothing is left. */
@@ -50,7 +61,12 @@ export class SaleStockService {
     session?: ClientSession,
   ): Promise<StoredSale | null> {
     const filter = { _id: saleId, ...openSaleFilter(now), remainingQuantity: { $gte: quantity } };
-    const take = { remainingQuantity: -quantity, soldQuantity: quantity, acceptedSeq: 1 };
+    const take = {
+      remainingQuantity: -quantity,
+      soldQuantity: quantity,
+      acceptedSeq: 1,
+      stockRevision: 1,
+    };
     const options = { new: true, session };
     return (
       (await this.steps.run('sales.take', () =>
@@ -95,39 +111,50 @@ export class SaleStockService {
 
   /**
    * Sets the counters to `confirmedUnits` (the sum of the sale's confirmed purchases, read after
-   * `observed` at a moment with no attempt in flight), only if nothing touched the sale since `observed`
-   * was read: any take changes acceptedSeq, a status change the status. Returns false when the sale moved
-   * on; the reconciler then simply tries again on a later tick.
+   * `observed` at a moment with no attempt in flight), only if nothing the recount computes from or
+   * would overwrite changed since `observed` was read: any take moves acceptedSeq and stockRevision, a
+   * status change the status, an edit the total or the times. Returns false when the sale moved on;
+   * the reconciler then simply tries again on a later tick.
    */
   async recount(observed: ObservedSale, confirmedUnits: number): Promise<boolean> {
     const remaining = observed.totalQuantity - confirmedUnits;
     const status = statusAfterRecount(observed.status, remaining);
     const result = await this.steps.run('sales.recount', () =>
       this.sales
-        .updateOne(
-          {
-            _id: observed._id,
-            soldQuantity: observed.soldQuantity,
-            remainingQuantity: observed.remainingQuantity,
-            acceptedSeq: observed.acceptedSeq,
-            status: observed.status,
+        .updateOne(recountGuard(observed), {
+          $set: {
+            soldQuantity: confirmedUnits,
+            remainingQuantity: remaining,
+            status,
+            auditDue: false,
           },
-          {
-            $set: {
-              soldQuantity: confirmedUnits,
-              remainingQuantity: remaining,
-              status,
-              auditDue: false,
-            },
-          },
-        )
+          $inc: { stockRevision: 1 },
+        })
         .exec(),
     );
     const moved = remaining !== observed.remainingQuantity || status !== observed.status;
     if (result.matchedCount === 1 && moved) {
-      const kind = remaining > 0 ? 'stock_back' : 'sold_out';
-      this.events.publish({ saleId: observed._id.toHexString(), kind });
+      this.events.publish({
+        saleId: observed._id.toHexString(),
+        kind: remaining > 0 ? 'stock_back' : 'sold_out',
+        revision: (observed.stockRevision ?? 0) + 1,
+      });
     }
     return result.matchedCount === 1;
   }
+}
+
+/** The sale exactly as observed, in every field the recount reads. `null` also matches a missing field. */
+function recountGuard(observed: ObservedSale) {
+  return {
+    _id: observed._id,
+    totalQuantity: observed.totalQuantity,
+    soldQuantity: observed.soldQuantity,
+    remainingQuantity: observed.remainingQuantity,
+    acceptedSeq: observed.acceptedSeq,
+    stockRevision: observed.stockRevision ?? null,
+    status: observed.status,
+    startTime: observed.startTime,
+    endTime: observed.endTime ?? null,
+  };
 }

@@ -22,6 +22,13 @@ export class RunOver extends Error {}
 /** What a dropped connection looks like to the app: the error filter maps it to a 503. */
 export class InjectedNetworkError extends Error {
   override readonly name = 'MongoNetworkError';
+
+  constructor(
+    message: string,
+    readonly phase: StepPhase,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -30,6 +37,12 @@ export class InjectedNetworkError extends Error {
  * would make thousands of runs slower and slower.
  */
 const context = new AsyncLocalStorage<{ run: Interleaver; actor: string }>();
+
+/**
+ * Runs `work` as no actor: its steps pass straight through. A model of a transaction runs its inside so,
+ * as one step of its actor (it commits all at once or not at all).
+ */
+export const untraced = <T>(work: () => Promise<T>): Promise<T> => context.exit(work);
 
 /**
  * Stages interleavings of actors (purchase attempts, a reconciler tick, a scheduler sweep) that run the
@@ -42,6 +55,11 @@ export class Interleaver implements StepProbe {
   private readonly wakeups = new Map<string, () => void>();
   private readonly crashed = new Set<string>();
   private faults: Fault[] = [];
+  /**
+   * Steps whose reply reaches the actor late: it parks again after the command ran, at `<step>.reply`,
+   * so other actors can move between the database's answer and what the actor does with it.
+   */
+  readonly lateReplies = new Set<string>();
   private over = false;
   private readonly actors: Array<Promise<void>> = [];
   readonly settled = new Map<string, Settled>();
@@ -110,15 +128,20 @@ export class Interleaver implements StepProbe {
     if (this.over) throw new RunOver();
     if (phase === 'after') {
       this.completed.get(actor)!.push([step, result]);
+      if (this.lateReplies.has(step)) await this.park(actor, `${step}.reply`);
       this.failIfInjected(actor, step, phase);
       return;
     }
+    await this.park(actor, step);
+    this.failIfInjected(actor, step, phase);
+  }
+
+  private async park(actor: string, step: string): Promise<void> {
     await new Promise<void>((release) => {
       this.parked.set(actor, { step, release });
       this.wake(actor);
     });
     if (this.over) throw new RunOver();
-    this.failIfInjected(actor, step, phase);
   }
 
   private failIfInjected(actor: string, step: string, phase: StepPhase): void {
@@ -129,6 +152,7 @@ export class Interleaver implements StepProbe {
     this.faults.splice(index, 1);
     throw new InjectedNetworkError(
       `injected: ${step} ${phase === 'before' ? 'failed' : 'reply lost'}`,
+      phase,
     );
   }
 

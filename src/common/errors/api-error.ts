@@ -14,6 +14,9 @@ export interface ApiErrorBody {
  * more than the rest of the refusal and nobody reads it.
  */
 export class ApiError extends HttpException {
+  /** Seconds the client should wait before trying again: sent as `Retry-After`. */
+  retryAfterSeconds?: number;
+
   constructor(status: HttpStatus, code: ErrorCode, message: string, details?: unknown) {
     const body: ApiErrorBody = { statusCode: status, code, message };
     if (details !== undefined) body.details = details;
@@ -28,6 +31,11 @@ export class ApiError extends HttpException {
 
   get body(): ApiErrorBody {
     return this.getResponse() as ApiErrorBody;
+  }
+
+  retryAfter(seconds: number): this {
+    this.retryAfterSeconds = Math.max(1, Math.ceil(seconds));
+    return this;
   }
 }
 

@@ -55,6 +55,15 @@ export const ERROR_EXAMPLES: Record<ErrorCode, { message: string; details?: unkn
   PURCHASE_NOT_COMPLETED: {
     message: 'The purchase could not be completed and nothing was kept; please try again',
   },
+  PURCHASE_OUTCOME_UNKNOWN: {
+    message:
+      'We could not tell whether your purchase was kept; retry after the Retry-After seconds: if it was, the retry answers ALREADY_PURCHASED with it',
+  },
+  PURCHASE_IN_PROGRESS: {
+    message:
+      'Your earlier attempt in this sale is not settled yet; retry after the Retry-After seconds',
+    details: { inProgress: true, settledBy: '2026-11-27T09:00:35.120Z' },
+  },
   CONFLICT: { message: 'The resource already exists' },
   TOO_MANY_REQUESTS: { message: 'Too many requests, slow down' },
   TOO_MANY_STREAMS: { message: 'Too many live streams open from your address; close one first' },

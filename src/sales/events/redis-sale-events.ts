@@ -19,7 +19,8 @@ function parse(message: string): WireEvent | null {
       typeof value.origin === 'string' &&
       typeof value.saleId === 'string' &&
       typeof value.kind === 'string' &&
-      KINDS.has(value.kind);
+      KINDS.has(value.kind) &&
+      (value.revision === undefined || Number.isSafeInteger(value.revision));
     return valid ? (value as WireEvent) : null;
   } catch {
     return null;
@@ -54,7 +55,7 @@ export class RedisSaleEvents
       if (channel !== this.channel) return;
       const event = parse(message);
       if (event && event.origin !== this.instanceId) {
-        this.deliver({ saleId: event.saleId, kind: event.kind });
+        this.deliver({ saleId: event.saleId, kind: event.kind, revision: event.revision });
       }
     });
     // Queued while Redis is away; ioredis re-subscribes by itself after a reconnect.
@@ -68,7 +69,7 @@ export class RedisSaleEvents
   override publish(event: SaleEvent): void {
     super.publish(event);
     if (this.closed) return;
-    const wire: WireEvent = { saleId: event.saleId, kind: event.kind, origin: this.instanceId };
+    const wire: WireEvent = { ...event, origin: this.instanceId };
     this.publisher.publish(this.channel, JSON.stringify(wire)).catch(() => undefined);
   }
 

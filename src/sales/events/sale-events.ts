@@ -11,6 +11,8 @@ export type SaleEventKind = (typeof SALE_EVENT_KINDS)[number];
 export interface SaleEvent {
   saleId: string;
   kind: SaleEventKind;
+  /** The sale's stockRevision after the write that caused the event, when the publisher knows it. */
+  revision?: number;
 }
 
 export type SaleEventListener = (event: SaleEvent) => void;

@@ -61,6 +61,14 @@ export class Sale {
   @Prop({ type: Date, default: null })
   lastAcceptedAt: Date | null;
 
+  /**
+   * Moved by every write to the stock counters (each take and each recount), never lowered: of two views
+   * of a sale, the one with the lower revision is the older, so a late answer never replaces a newer
+   * view in memory (SaleSnapshotCache). Status sweeps do not move it; an equal revision is not older.
+   */
+  @Prop({ required: true, default: 0 })
+  stockRevision: number;
+
   /** Set by every take, cleared by the reconciler's guarded recount at a quiet moment. */
   @Prop({ default: false })
   auditDue: boolean;
