@@ -117,6 +117,13 @@ export class EnvironmentVariables {
   @Min(1)
   THROTTLE_HEALTH_LIMIT = 600;
 
+  /** Per-address budgets count an IPv6 client by this many leading bits (one subscriber holds a /64). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(128)
+  THROTTLE_IPV6_PREFIX = 64;
+
   /** Largest request body, bytes (413 PAYLOAD_TOO_LARGE above it). */
   @Type(() => Number)
   @IsInt()

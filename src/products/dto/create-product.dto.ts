@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNumber, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import { IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import { HasAtMostTwoDecimals } from '../money';
 
 export class CreateProductDto {
   @ApiProperty({ example: 'Limited sneakers', minLength: 1, maxLength: 200 })
@@ -14,10 +15,7 @@ export class CreateProductDto {
   description?: string;
 
   @ApiProperty({ example: 129.99, minimum: 0, description: 'At most 2 decimals' })
-  @IsNumber(
-    { maxDecimalPlaces: 2, allowNaN: false, allowInfinity: false },
-    { message: '$property must be a number with at most 2 decimals' },
-  )
+  @HasAtMostTwoDecimals({ message: '$property must be a number with at most 2 decimals' })
   @Min(0)
   @Max(1_000_000_000)
   price: number;

@@ -9,6 +9,7 @@ import { ConfigService } from '@nestjs/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-codes';
+import { budgetAddressOf } from '../../common/http/request-identity';
 import type { EnvironmentVariables } from '../../config/env.validation';
 import { LeaderboardService } from '../../leaderboard/leaderboard.service';
 import { SaleEvents } from '../events/sale-events';
@@ -76,10 +77,10 @@ export class SaleStreams implements OnModuleInit, BeforeApplicationShutdown {
    */
   async stream(
     saleId: string,
-    request: Pick<FastifyRequest, 'ip' | 'method'>,
+    request: Pick<FastifyRequest, 'ip' | 'budgetAddress' | 'method'>,
     reply: FastifyReply,
   ): Promise<void> {
-    const address = request.ip;
+    const address = budgetAddressOf(request);
     try {
       this.admit(address);
     } catch (error) {

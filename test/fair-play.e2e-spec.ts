@@ -1,0 +1,110 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createSale, secondsFromNow } from './factories/catalog.factory';
+import { registerUser, registerUsers, type TestUser } from './factories/users.factory';
+import { waitUntil } from './support/processes';
+import { adminToken, createTestApp, http, uniqueDatabaseName } from './support/test-app';
+
+const PURCHASE_LIMIT = 5;
+
+const lettersOf = (id: string) =>
+  [...id].flatMap((char, index) => (/[a-f]/.test(char) ? [index] : []));
+
+/** `count` other spellings of a hex id: its letters upper-cased by the bits of 1, 2, 3, ... */
+function spellings(id: string, count: number): string[] {
+  const letters = lettersOf(id);
+  expect(2 ** letters.length - 1).toBeGreaterThanOrEqual(count);
+  return Array.from({ length: count }, (_, n) =>
+    [...id]
+      .map((char, index) => {
+        const bit = letters.indexOf(index);
+        return bit >= 0 && ((n + 1) >> bit) & 1 ? char.toUpperCase() : char;
+      })
+      .join(''),
+  );
+}
+
+/** Issue 18, point 1: a sale id in any letter case is one sale, so one purchase budget. */
+describe.each([
+  ['with the fast lane', 'true'],
+  ['without the fast lane', 'false'],
+])(
+  'fair play: one purchase budget per sale whatever the spelling of its id, %s (e2e)',
+  (_, lane) => {
+    const database = uniqueDatabaseName();
+    let app: NestFastifyApplication;
+    let admin: string;
+
+    beforeAll(async () => {
+      app = await createTestApp(database, {
+        THROTTLE_PURCHASE_LIMIT: String(PURCHASE_LIMIT),
+        PURCHASE_FAST_LANE: lane,
+      });
+      admin = await adminToken(app);
+    });
+    afterAll(() => app.close());
+
+    /** A sale whose id has at least `letters` letters (an id of digits has one spelling only). */
+    async function saleWithLetters(letters: number, overrides: Record<string, unknown>) {
+      for (;;) {
+        const sale = await createSale(app, admin, overrides);
+        if (lettersOf(sale.id).length >= letters) return sale;
+      }
+    }
+
+    const attempt = (user: TestUser, saleId: string) =>
+      http(app).post(`/api/sales/${saleId}/purchase`).auth(user.token, { type: 'bearer' }).send({});
+
+    it('answers 429 when, after the budget is spent, one letter of the id is upper-cased', async () => {
+      const sale = await saleWithLetters(1, { startTime: secondsFromNow(3600) });
+      const user = await registerUser(app);
+      const statuses: number[] = [];
+      for (let i = 0; i < PURCHASE_LIMIT; i += 1)
+        statuses.push((await attempt(user, sale.id)).status);
+      expect(statuses).toEqual(Array(PURCHASE_LIMIT).fill(409));
+      const [oneLetterUp] = spellings(sale.id, 1);
+      expect(oneLetterUp).not.toBe(sale.id);
+      const response = await attempt(user, oneLetterUp);
+      expect({ status: response.status, code: (response.body as { code: string }).code }).toEqual({
+        status: 429,
+        code: 'TOO_MANY_REQUESTS',
+      });
+    });
+
+    it('gives a bot cycling spellings at a sale start one budget: throttled after it, the 8 honest buyers win', async () => {
+      const [bot, ...honest] = await registerUsers(app, 9);
+      const sale = await saleWithLetters(4, { startTime: secondsFromNow(3), totalQuantity: 8 });
+      const forms = spellings(sale.id, 15);
+      expect(new Set([sale.id, ...forms]).size).toBe(16);
+
+      // Before the start the bot spends its budget, one spelling per attempt: then 429 whatever it spells.
+      const early: number[] = [];
+      for (const form of forms.slice(0, PURCHASE_LIMIT + 3))
+        early.push((await attempt(bot, form)).status);
+      expect(early).toEqual([...Array(PURCHASE_LIMIT).fill(409), 429, 429, 429]);
+
+      await waitUntil(
+        async () => new Date(sale.startTime).getTime() <= Date.now(),
+        10_000,
+        'start',
+      );
+      // At the start the bot fires every other spelling at once, alongside one attempt per honest buyer.
+      const [botAnswers, honestAnswers] = await Promise.all([
+        Promise.all(forms.slice(PURCHASE_LIMIT + 3).map((form) => attempt(bot, form))),
+        Promise.all(honest.map((user) => attempt(user, sale.id))),
+      ]);
+      const honestStatuses = honestAnswers.map((response) => response.status);
+      // An honest buyer racing the start by a few milliseconds may meet SALE_NOT_STARTED: ask again.
+      for (const [index, status] of honestStatuses.entries())
+        if (status === 409) honestStatuses[index] = (await attempt(honest[index], sale.id)).status;
+      expect(new Set(botAnswers.map((response) => response.status))).toEqual(new Set([429]));
+      expect(honestStatuses).toEqual(Array(8).fill(201));
+
+      const board = await http(app).get(`/api/sales/${sale.id}/leaderboard`).expect(200);
+      const buyers = (board.body as { items: Array<{ username: string }> }).items.map(
+        (row) => row.username,
+      );
+      expect(buyers).toHaveLength(8);
+      expect(buyers).not.toContain(bot.username);
+    });
+  },
+);
