@@ -108,3 +108,26 @@ describe.each([
     });
   },
 );
+
+/** Issue 18, point 14: one IPv6 subscriber (a /64) is one client for per-address budgets. */
+describe('fair play: per-address budgets count IPv6 clients by their /64 (e2e)', () => {
+  const database = uniqueDatabaseName();
+  let app: NestFastifyApplication;
+
+  beforeAll(async () => {
+    // The test talks to 127.0.0.1, which it names as the proxy, so X-Forwarded-For sets the client.
+    app = await createTestApp(database, { TRUST_PROXY: '127.0.0.1', THROTTLE_HEALTH_LIMIT: '3' });
+  });
+  afterAll(() => app.close());
+
+  const health = (client: string) => http(app).get('/health').set('x-forwarded-for', client);
+
+  it('gives the addresses of one /64 one budget, and another /64 its own', async () => {
+    const sameNetwork = ['2001:db8:1:2::1', '2001:db8:1:2::2', '2001:db8:1:2:abcd::9'];
+    const statuses: number[] = [];
+    for (const client of sameNetwork) statuses.push((await health(client)).status);
+    statuses.push((await health('2001:db8:1:2:ffff:ffff:ffff:ffff')).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect((await health('2001:db8:1:3::1')).status).toBe(200);
+  });
+});
