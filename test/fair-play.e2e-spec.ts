@@ -82,11 +82,7 @@ describe.each([
         early.push((await attempt(bot, form)).status);
       expect(early).toEqual([...Array(PURCHASE_LIMIT).fill(409), 429, 429, 429]);
 
-      await waitUntil(
-        async () => new Date(sale.startTime).getTime() <= Date.now(),
-        10_000,
-        'start',
-      );
+      await waitUntil(() => new Date(sale.startTime).getTime() <= Date.now(), 10_000, 'start');
       // At the start the bot fires every other spelling at once, alongside one attempt per honest buyer.
       const [botAnswers, honestAnswers] = await Promise.all([
         Promise.all(forms.slice(PURCHASE_LIMIT + 3).map((form) => attempt(bot, form))),
