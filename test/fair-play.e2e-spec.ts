@@ -1,8 +1,10 @@
+import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { connect } from 'node:net';
 import { createSale, secondsFromNow } from './factories/catalog.factory';
 import { registerUser, registerUsers, type TestUser } from './factories/users.factory';
 import { waitUntil } from './support/processes';
-import { adminToken, createTestApp, http, uniqueDatabaseName } from './support/test-app';
+import { adminToken, baseUrl, createTestApp, http, uniqueDatabaseName } from './support/test-app';
 
 const PURCHASE_LIMIT = 5;
 
@@ -125,5 +127,47 @@ describe('fair play: per-address budgets count IPv6 clients by their /64 (e2e)',
     statuses.push((await health('2001:db8:1:2:ffff:ffff:ffff:ffff')).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
     expect((await health('2001:db8:1:3::1')).status).toBe(200);
+  });
+});
+
+/** Issue 18, point 3: a body abandoned half-way is the client's doing, not the service's error. */
+describe('fair play: abandoned request bodies (e2e)', () => {
+  const database = uniqueDatabaseName();
+  let app: NestFastifyApplication;
+
+  beforeAll(async () => {
+    app = await createTestApp(database);
+  });
+  afterAll(() => app.close());
+  afterEach(() => jest.restoreAllMocks());
+
+  /** Sends the headers and half the promised body of a login, then drops the connection. */
+  const abandonLogin = () =>
+    new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(new URL(baseUrl(app)).port), '127.0.0.1', () => {
+        socket.write(
+          'POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+            'Content-Length: 100\r\n\r\n{"email":"a@example.test",',
+        );
+        setTimeout(() => socket.destroy(), 50);
+      });
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+    });
+
+  it('logs nothing at error level and no stack for 20 abandoned bodies', async () => {
+    const logged: Array<[string, string]> = [];
+    for (const level of ['error', 'warn', 'log', 'debug'] as const) {
+      jest.spyOn(Logger.prototype, level).mockImplementation((...args: unknown[]) => {
+        logged.push([level, String(args[0])]);
+      });
+    }
+    for (let i = 0; i < 20; i += 1) await abandonLogin();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(logged.filter(([level]) => level === 'error')).toEqual([]);
+    expect(logged.filter(([, text]) => /\n\s+at /.test(text))).toEqual([]);
+    // One low-level line stands for them all (at most one a minute, with the count).
+    expect(logged.filter(([, text]) => /abandoned/.test(text)).length).toBeLessThanOrEqual(1);
+    await http(app).get('/health').expect(200);
   });
 });
