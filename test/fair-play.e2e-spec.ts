@@ -3,7 +3,10 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { connect } from 'node:net';
 import { createSale, secondsFromNow } from './factories/catalog.factory';
 import { registerUser, registerUsers, type TestUser } from './factories/users.factory';
+import { createMonitoredTestApp, recordCommands } from './support/command-log';
+import { itWhen, testRedis } from './support/conditional-tests';
 import { waitUntil } from './support/processes';
+import { testRedisPrefix } from './support/throttle-storage';
 import { adminToken, baseUrl, createTestApp, http, uniqueDatabaseName } from './support/test-app';
 
 const PURCHASE_LIMIT = 5;
@@ -170,4 +173,108 @@ describe('fair play: abandoned request bodies (e2e)', () => {
     expect(logged.filter(([, text]) => /abandoned/.test(text)).length).toBeLessThanOrEqual(1);
     await http(app).get('/health').expect(200);
   });
+});
+
+/** Issue 18, point 8: a disabled account is shut out at once, from memory, on every instance. */
+describe('fair play: a disabled account stops buying at once (e2e)', () => {
+  const database = uniqueDatabaseName();
+  let app: NestFastifyApplication;
+  let admin: string;
+
+  beforeAll(async () => {
+    app = await createMonitoredTestApp(database);
+    admin = await adminToken(app);
+  });
+  afterAll(() => app.close());
+
+  const disable = (id: string, token = admin) =>
+    http(app).delete(`/api/users/${id}`).auth(token, { type: 'bearer' });
+  const buy = (target: NestFastifyApplication, user: TestUser, saleId: string) =>
+    http(target)
+      .post(`/api/sales/${saleId}/purchase`)
+      .auth(user.token, { type: 'bearer' })
+      .send({});
+
+  it('refuses the token of a disabled buyer (401) on purchases and /auth/me, and its login', async () => {
+    const [first, second] = [
+      await createSale(app, admin, { totalQuantity: 5 }),
+      await createSale(app, admin, { totalQuantity: 5 }),
+    ];
+    const user = await registerUser(app);
+    await buy(app, user, first.id).expect(201);
+    await buy(app, user, first.id).expect(409); // the token is now remembered by the fast lane
+    await disable(user.id).expect(204);
+    const refused = await buy(app, user, second.id);
+    expect({ status: refused.status, code: (refused.body as { code: string }).code }).toEqual({
+      status: 401,
+      code: 'UNAUTHORIZED',
+    });
+    await http(app).get('/api/auth/me').auth(user.token, { type: 'bearer' }).expect(401);
+    await http(app)
+      .post('/api/auth/login')
+      .send({ email: user.email, password: 'password-123' })
+      .expect(401);
+    await disable(user.id).expect(204); // again: already disabled
+  });
+
+  it('reads nothing from the database to refuse a disabled buyer', async () => {
+    const sale = await createSale(app, admin, { totalQuantity: 5 });
+    const user = await registerUser(app);
+    await disable(user.id).expect(204);
+    const log = recordCommands(app);
+    try {
+      log.take();
+      for (let i = 0; i < 5; i += 1) await buy(app, user, sale.id).expect(401);
+      expect(log.take().filter((command) => / users$/.test(command))).toEqual([]);
+    } finally {
+      log.stop();
+    }
+  });
+
+  it('answers 404 for an unknown or admin id, 403 to a buyer, 400 for a bad id', async () => {
+    const user = await registerUser(app);
+    await disable('665f1c2e9b1e8a3f4c0d1234').expect(404);
+    const me = await http(app).get('/api/auth/me').auth(admin, { type: 'bearer' }).expect(200);
+    await disable((me.body as { id: string }).id).expect(404);
+    await disable(user.id, user.token).expect(403);
+    await disable('nope').expect(400);
+  });
+
+  it('refuses the token on an instance booted after the account was disabled', async () => {
+    const sale = await createSale(app, admin, { totalQuantity: 5 });
+    const user = await registerUser(app);
+    await disable(user.id).expect(204);
+    const later = await createTestApp(database);
+    try {
+      await waitUntil(async () => (await buy(later, user, sale.id)).status === 401, 5_000, '401');
+    } finally {
+      await later.close();
+    }
+  });
+
+  itWhen(testRedis.available, testRedis.skipReason)(
+    'tells every instance sharing Redis within a second',
+    async () => {
+      const env = { REDIS_URL: testRedis.url!, REDIS_PREFIX: testRedisPrefix() };
+      const [a, b] = [await createTestApp(database, env), await createTestApp(database, env)];
+      try {
+        const sale = await createSale(a, admin, { totalQuantity: 5, maxPerUser: 5 });
+        const user = await registerUser(a);
+        await http(b)
+          .post(`/api/sales/${sale.id}/purchase`)
+          .auth(user.token, { type: 'bearer' })
+          .send({})
+          .expect(201);
+        await http(a).delete(`/api/users/${user.id}`).auth(admin, { type: 'bearer' }).expect(204);
+        const waited = await waitUntil(
+          async () => (await buy(b, user, sale.id)).status === 401,
+          1_000,
+          'instance b refuses the token',
+        );
+        expect(waited).toBeLessThan(1_000);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    },
+  );
 });
