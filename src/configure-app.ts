@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { enableCors } from './common/http/cors';
+import { registerRequestIdentity } from './common/http/request-identity';
 import { validationFailure } from './common/validation/validation-details';
 import { swaggerEnabled, type EnvironmentVariables } from './config/env.validation';
 import { setupOpenApi } from './docs/openapi';
@@ -29,6 +30,10 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   app.useGlobalFilters(new AllExceptionsFilter());
 
   const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
+  registerRequestIdentity(
+    app.getHttpAdapter().getInstance(),
+    config.get('THROTTLE_IPV6_PREFIX', { infer: true }),
+  );
   const docs = {
     SWAGGER_ENABLED: config.get('SWAGGER_ENABLED', { infer: true }),
     NODE_ENV: config.get('NODE_ENV', { infer: true }),

@@ -34,6 +34,8 @@ describe('products and sales (e2e)', () => {
 
     it.each([
       ['three decimals', { name: 'x', price: 1.999 }],
+      ['a price written with an exponent (1e-7)', { name: 'x', price: 1e-7 }],
+      ['the smallest number (5e-324)', { name: 'x', price: 5e-324 }],
       ['a negative price', { name: 'x', price: -1 }],
       ['a string price', { name: 'x', price: '10' }],
       ['no name', { price: 10 }],

@@ -131,6 +131,34 @@ describe('hostile auth: token claims, passwords, admin bootstrap (e2e)', () => {
         .expect(201);
     });
 
+    it('refuses a 72-byte password plus any suffix at login; the 72 bytes alone still log in', async () => {
+      const registration = buildRegistration({ password: 'p'.repeat(72) });
+      await http(app).post('/api/auth/register').send(registration).expect(201);
+      const login = (password: string) =>
+        http(app).post('/api/auth/login').send({ email: registration.email, password });
+      const longer = await login(registration.password + 'anything');
+      expect(longer.status).toBe(400);
+      expect(longer.body.code).toBe('VALIDATION_FAILED');
+      expect(longer.body.details.password.join(' ')).toMatch(/72 bytes/);
+      await login(registration.password).expect(200);
+    });
+
+    it('refuses lone surrogates at register and login (all would be U+FFFD to bcrypt)', async () => {
+      // JSON.stringify writes a lone surrogate as the escape "\ud800": the server decodes it back.
+      const registered = await http(app)
+        .post('/api/auth/register')
+        .send(buildRegistration({ password: 'password\ud800' }));
+      expect(registered.status).toBe(400);
+      expect(registered.body.details.password.join(' ')).toMatch(/lone surrogate/);
+      const registration = buildRegistration({ password: 'password-\ud83d\ude00' });
+      await http(app).post('/api/auth/register').send(registration).expect(201);
+      const other = await http(app)
+        .post('/api/auth/login')
+        .send({ email: registration.email, password: 'password-\udfff' });
+      expect(other.status).toBe(400);
+      expect(other.body.code).toBe('VALIDATION_FAILED');
+    });
+
     it('never logs in with an empty password', async () => {
       const response = await http(app)
         .post('/api/auth/login')

@@ -147,6 +147,43 @@ describe('hostile input: bodies, content types, amplification, headers (e2e)', (
     expect(poisoned.body.code).toBe('INVALID_JSON');
   });
 
+  it.each([
+    'constructor',
+    'toString',
+    'valueOf',
+    'hasOwnProperty',
+    '__defineGetter__',
+    'prototype',
+  ])(
+    'refuses a body key named like a built-in (%s) with 400, on the purchase fast lane too',
+    async (key) => {
+      const admin = await adminToken(app);
+      const sale = await createSale(app, admin, { totalQuantity: 5 });
+      const user = await registerUser(app);
+      const purchase = await http(app)
+        .post(`/api/sales/${sale.id}/purchase`)
+        .auth(user.token, { type: 'bearer' })
+        .set('content-type', 'application/json')
+        .send(`{"${key}":1,"quantity":1}`);
+      expect(purchase.status).toBe(400);
+      expect(purchase.body).toEqual({
+        statusCode: 400,
+        code: 'INVALID_JSON',
+        message: expect.stringContaining(key),
+      });
+      const registration = await http(app)
+        .post('/api/auth/register')
+        .send({ ...buildRegistration(), [key]: 'x' });
+      expect(registration.status).toBe(400);
+      // Nothing was bought: the user's first real purchase still succeeds.
+      await http(app)
+        .post(`/api/sales/${sale.id}/purchase`)
+        .auth(user.token, { type: 'bearer' })
+        .send({})
+        .expect(201);
+    },
+  );
+
   it('caps validation details at 20 problems and says how many there were', async () => {
     const body: Record<string, unknown> = buildRegistration();
     for (let i = 0; i < 6_000; i += 1) body[`k${i}`] = 1;

@@ -182,7 +182,9 @@ describe('the OpenAPI document as clients use it (e2e)', () => {
       ];
       const response = stream
         ? await openStream(`${baseUrl(app)}${url}`)
-        : await (operation.method === 'post' ? http(app).post(url).send({}) : http(app).get(url));
+        : operation.method === 'delete'
+          ? await http(app).delete(url)
+          : await (operation.method === 'post' ? http(app).post(url).send({}) : http(app).get(url));
       const isPublic = Array.isArray(operation.security) && operation.security.length === 0;
       expect([operation.path, operation.method, response.status === 401]).toEqual([
         operation.path,
@@ -248,6 +250,51 @@ describe('the OpenAPI document as clients use it (e2e)', () => {
           expect.anything(),
         ]);
       }
+    }
+  });
+
+  it('never names an untrusted Host or X-Forwarded-Host as the server (PUBLIC_URL unset)', async () => {
+    const port = new URL(baseUrl(app)).port;
+    const serversFor = async (headers: Record<string, string>, path = '/api-doc') => {
+      let call = http(app).get(path);
+      for (const [name, value] of Object.entries(headers)) call = call.set(name, value);
+      return (JSON.parse((await call.expect(200)).text) as OpenAPIObject).servers;
+    };
+    const own = [{ url: `http://localhost:${port}` }];
+    expect(await serversFor({ host: 'evil.example:666' })).toEqual(own);
+    expect(await serversFor({ host: 'evil.example:666' }, '/api-docs-json')).toEqual(own);
+    expect(await serversFor({ host: '127.0.0.1:666' })).toEqual(own);
+    expect(await serversFor({ host: `127.0.0.1.evil.example:${port}` })).toEqual(own);
+    expect(await serversFor({ 'x-forwarded-host': 'evil.example' })).toEqual([
+      { url: baseUrl(app) },
+    ]);
+    expect(await serversFor({ host: `localhost:${port}` })).toEqual(own);
+  });
+
+  it('names a CORS origin the request came through, and not a forwarded host it does not list', async () => {
+    const proxied = await createTestApp(database, {
+      CORS_ORIGINS: 'https://shop.example.test',
+      TRUST_PROXY: '1',
+    });
+    try {
+      const serversFor = async (forwardedHost: string) =>
+        (
+          JSON.parse(
+            (
+              await http(proxied)
+                .get('/api-doc')
+                .set('x-forwarded-proto', 'https')
+                .set('x-forwarded-host', forwardedHost)
+                .expect(200)
+            ).text,
+          ) as OpenAPIObject
+        ).servers;
+      expect(await serversFor('shop.example.test')).toEqual([{ url: 'https://shop.example.test' }]);
+      expect(await serversFor('evil.example:666')).toEqual([
+        { url: `http://localhost:${new URL(baseUrl(proxied)).port}` },
+      ]);
+    } finally {
+      await proxied.close();
     }
   });
 

@@ -103,6 +103,25 @@ describe('TRUST_PROXY and who a request is counted as (e2e)', () => {
     });
   });
 
+  describe('TRUST_PROXY=1 and HEALTH_DETAILS=local (issue 18 point 11)', () => {
+    it('shows the database details only when the socket and every forwarded address are this machine', async () => {
+      const app = await createTestApp(database, { TRUST_PROXY: '1', HEALTH_DETAILS: 'local' });
+      apps.push(app);
+      const seesEngine = async (options: ProxiedGet) => {
+        const response = await proxiedGet(app, '/health', options);
+        expect(response.status).toBe(200);
+        return 'engine' in (JSON.parse(response.body) as object);
+      };
+      expect(await seesEngine({})).toBe(true);
+      expect(await seesEngine({ forwardedFor: '127.0.0.1' })).toBe(true);
+      // A client elsewhere (127.0.0.2 here) writing the header itself, straight to the port.
+      expect(await seesEngine({ from: '127.0.0.2', forwardedFor: '127.0.0.1' })).toBe(false);
+      expect(await seesEngine({ from: '127.0.0.2' })).toBe(false);
+      // A local proxy forwarding a remote client that put a loopback address first.
+      expect(await seesEngine({ forwardedFor: '127.0.0.1, 203.0.113.9' })).toBe(false);
+    });
+  });
+
   describe('TRUST_PROXY=false (the default)', () => {
     it('counts every anonymous client behind the proxy as the proxy, whatever X-Forwarded-For says', async () => {
       const direct = await appWith('false');

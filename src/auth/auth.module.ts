@@ -5,6 +5,8 @@ import { PassportModule } from '@nestjs/passport';
 import type { KeyObject } from 'node:crypto';
 import type { EnvironmentVariables } from '../config/env.validation';
 import { UsersModule } from '../users/users.module';
+import { AccountRevocations } from './account-revocations';
+import { AccountsController } from './accounts.controller';
 import { AdminBootstrapService } from './admin-bootstrap.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
@@ -39,8 +41,15 @@ import { VerifiedTokens } from './verified-tokens';
       }),
     }),
   ],
-  controllers: [AuthController],
-  providers: [AuthService, PasswordHasher, JwtStrategy, AdminBootstrapService, VerifiedTokens],
+  controllers: [AuthController, AccountsController],
+  providers: [
+    AuthService,
+    PasswordHasher,
+    JwtStrategy,
+    AdminBootstrapService,
+    VerifiedTokens,
+    AccountRevocations,
+  ],
   exports: [JwtKeyModule, JwtModule, VerifiedTokens],
 })
 export class AuthModule {}

@@ -1,13 +1,14 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
-import { ApiError, conflict } from '../common/errors/api-error';
+import { ApiError, conflict, notFound } from '../common/errors/api-error';
 import { ErrorCode } from '../common/errors/error-codes';
 import { UsersService, type PublicUser } from '../users/users.service';
 import type { AccessTokenClaims } from './authenticated-user';
 import type { LoginDto } from './dto/login.dto';
 import type { RegisterDto } from './dto/register.dto';
 import type { EnvironmentVariables } from '../config/env.validation';
+import { AccountRevocations } from './account-revocations';
 import { PasswordHasher } from './password-hasher';
 import { reservedUsernames } from './reserved-usernames';
 
@@ -25,6 +26,7 @@ export class AuthService {
     private readonly passwords: PasswordHasher,
     private readonly jwt: JwtService,
     config: ConfigService<EnvironmentVariables, true>,
+    private readonly revocations: AccountRevocations,
   ) {
     this.reserved = reservedUsernames(config.get('ADMIN_USERNAME', { infer: true }));
   }
@@ -70,5 +72,13 @@ export class AuthService {
     const claims: AccessTokenClaims = { sub: user.id, username: user.username, role: user.role };
     // jsonwebtoken adds `exp` from JWT_EXPIRES_IN; the strategy rejects tokens without one.
     return this.jwt.signAsync(claims);
+  }
+
+  /** Shuts a buyer out: no login, and every token refused on every instance from now on. */
+  async disableAccount(userId: string): Promise<void> {
+    if (!(await this.users.disable(userId))) {
+      throw notFound(ErrorCode.NOT_FOUND, 'No buyer account has this id');
+    }
+    this.revocations.revoke(userId);
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
+import { AccountRevocations } from './account-revocations';
 import type { AuthenticatedUser } from './authenticated-user';
 
 const BEARER = /^Bearer (\S+)$/;
@@ -18,8 +19,12 @@ export const bearerToken = (authorization: string | undefined): string | undefin
 export class VerifiedTokens {
   private readonly verified = new LRUCache<string, AuthenticatedUser>({ max: 50_000 });
 
+  constructor(private readonly revocations: AccountRevocations) {}
+
+  /** A disabled account's token is unknown here, so the JWT strategy judges it (and refuses it). */
   userOf(token: string | undefined): AuthenticatedUser | undefined {
-    return token === undefined ? undefined : this.verified.get(token);
+    const user = token === undefined ? undefined : this.verified.get(token);
+    return user && this.revocations.isRevoked(user.id) ? undefined : user;
   }
 
   remember(token: string, user: AuthenticatedUser): void {

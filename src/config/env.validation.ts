@@ -18,7 +18,7 @@ import {
 } from 'class-validator';
 import { parseTrustProxy, TRUST_PROXY_HINT } from '../common/http/trust-proxy';
 import { passwordProblem } from '../common/validation/password-policy';
-import { secretWeakness } from './secret-strength';
+import { guessableProductionSecret, secretWeakness } from './secret-strength';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export const TRANSACTION_MODES = ['auto', 'on', 'off'] as const;
@@ -125,6 +125,13 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(1)
   THROTTLE_HEALTH_LIMIT = 600;
+
+  /** Per-address budgets count an IPv6 client by this many leading bits (one subscriber holds a /64). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(128)
+  THROTTLE_IPV6_PREFIX = 64;
 
   /** Largest request body, bytes (413 PAYLOAD_TOO_LARGE above it). */
   @Type(() => Number)
@@ -345,6 +352,7 @@ const crossFieldRules: Array<(env: EnvironmentVariables) => string | undefined> 
       ? `JWT_SECRET is too weak to sign tokens (${weakness}); use e.g. \`openssl rand -base64 48\``
       : undefined;
   },
+  (env) => (isProduction(env) ? guessableProductionSecret(env) : undefined),
   (env) => {
     const problem =
       env.ADMIN_PASSWORD === undefined ? undefined : passwordProblem(env.ADMIN_PASSWORD);

@@ -2,9 +2,11 @@ import { ConfigService } from '@nestjs/config';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import { corsOrigins } from '../common/http/cors';
 import { OBJECT_ID_PATTERN } from '../common/pipes/parse-object-id.pipe';
 import type { EnvironmentVariables } from '../config/env.validation';
 import { describePathIds } from './path-ids';
+import { trustedServerUrl } from './server-url';
 
 const DOWNLOAD_NAME = 'flash-sale-openapi.json';
 
@@ -27,15 +29,11 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
 
 /**
  * The base URL a client should call: PUBLIC_URL when the service sits behind a proxy or another host
- * name, else the origin the document was fetched from. An empty `servers` makes Postman-style importers
+ * name, else the origin the document was fetched from when it is trusted (trustedServerUrl). An empty `servers` makes Postman-style importers
  * use `/` as the base URL, which calls nothing.
  */
 export function withServer(document: OpenAPIObject, url: string): OpenAPIObject {
   return { ...document, servers: [{ url: url.replace(/\/+$/, '') }] };
-}
-
-export function requestOrigin(request: FastifyRequest): string {
-  return `${request.protocol}://${request.host}`;
 }
 
 /** Swagger UI at /api-docs (JSON at /api-docs-json) and the same document as a download at /api-doc. */
@@ -43,8 +41,13 @@ export function setupOpenApi(app: NestFastifyApplication): void {
   const document = buildOpenApiDocument(app);
   const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
   const publicUrl = config.get('PUBLIC_URL', { infer: true });
+  const cors = corsOrigins(
+    config.get('CORS_ORIGINS', { infer: true }),
+    config.get('NODE_ENV', { infer: true }),
+  );
+  const allowedOrigins = Array.isArray(cors) ? cors : [];
   const serverFor = (request: FastifyRequest) =>
-    withServer(document, publicUrl ?? requestOrigin(request));
+    withServer(document, publicUrl ?? trustedServerUrl(request, allowedOrigins));
   SwaggerModule.setup('api-docs', app, document, {
     patchDocumentOnRequest: (request) => serverFor(request as FastifyRequest),
   });

@@ -22,6 +22,7 @@ import {
 } from '../config/env.validation';
 import type { DatabaseInfo } from '../database/database-info';
 import { DATABASE_INFO } from '../database/database-info.provider';
+import { isLocalCaller } from './local-caller';
 
 export class HealthDto {
   @ApiProperty({ enum: ['ok', 'degraded'] })
@@ -37,8 +38,6 @@ export class HealthDto {
   })
   engine?: string;
 }
-
-const LOCAL_ADDRESSES = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 const PING_TIMEOUT_MS = 2_000;
 
@@ -73,12 +72,13 @@ export class HealthController {
     if (!up) void reply.status(HttpStatus.SERVICE_UNAVAILABLE);
     const health: HealthDto = { status: up ? 'ok' : 'degraded', database: up ? 'up' : 'down' };
     // The engine, version and topology help an attacker more than an anonymous prober needs them.
-    if (this.showsDetailsTo(request.ip)) health.engine = this.info.engine;
+    if (this.showsDetailsTo(request)) health.engine = this.info.engine;
     return health;
   }
 
-  private showsDetailsTo(ip: string): boolean {
-    return this.details === 'all' || (this.details === 'local' && LOCAL_ADDRESSES.has(ip));
+  private showsDetailsTo(request: FastifyRequest): boolean {
+    if (this.details !== 'local') return this.details === 'all';
+    return isLocalCaller(request.socket.remoteAddress, request.headers['x-forwarded-for']);
   }
 
   private async ping(): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { fromCents, toCents } from './money';
+import { fromCents, isWholeCents, toCents } from './money';
 
 describe('money', () => {
   it.each([
@@ -18,4 +18,15 @@ describe('money', () => {
     }
     expect(mismatches).toEqual([]);
   });
+
+  it.each([0, 0.1, 19.99, 129.99, 1_000_000_000])('takes %p as whole cents', (amount) => {
+    expect(isWholeCents(amount)).toBe(true);
+  });
+
+  it.each([1e-7, 5e-324, 1.999, 0.001, NaN, Infinity, '10'])(
+    'refuses %p without throwing',
+    (amount) => {
+      expect(isWholeCents(amount)).toBe(false);
+    },
+  );
 });

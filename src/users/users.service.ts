@@ -63,7 +63,7 @@ export class UsersService {
     email: string,
   ): Promise<(PublicUser & { passwordHash: string }) | null> {
     const user = await this.users
-      .findOne({ email: normalizeEmail(email) })
+      .findOne({ email: normalizeEmail(email), disabledAt: { $exists: false } })
       .select('+passwordHash')
       .lean<StoredUser>()
       .exec();
@@ -72,8 +72,30 @@ export class UsersService {
 
   async findById(id: string): Promise<PublicUser | null> {
     if (!Types.ObjectId.isValid(id)) return null;
-    const user = await this.users.findById(id).lean<StoredUser>().exec();
+    const user = await this.users
+      .findOne({ _id: id, disabledAt: { $exists: false } })
+      .lean<StoredUser>()
+      .exec();
     return user ? toPublicUser(user) : null;
+  }
+
+  /** Shuts a buyer's account out (admins are not disabled here); false when there is no such buyer. */
+  async disable(id: string): Promise<boolean> {
+    if (!Types.ObjectId.isValid(id)) return false;
+    const buyer = { _id: id, role: 'user' };
+    const { matchedCount } = await this.users
+      .updateOne({ ...buyer, disabledAt: { $exists: false } }, { $set: { disabledAt: new Date() } })
+      .exec();
+    return matchedCount > 0 || (await this.users.exists(buyer).exec()) !== null;
+  }
+
+  /** Ids of every disabled account (few): what each instance refuses tokens for. */
+  async disabledIds(): Promise<string[]> {
+    const users = await this.users
+      .find({ disabledAt: { $exists: true } }, { _id: 1 })
+      .lean<StoredUser[]>()
+      .exec();
+    return users.map((user) => user._id.toHexString());
   }
 
   async findBySystemKey(systemKey: string): Promise<PublicUser | null> {

@@ -15,16 +15,22 @@ export function proxiedGet(
   app: NestFastifyApplication,
   path: string,
   { from = '127.0.0.1', forwardedFor, token }: ProxiedGet = {},
-): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
+): Promise<{
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}> {
   const headers: Record<string, string> = {};
   if (forwardedFor !== undefined) headers['x-forwarded-for'] = forwardedFor;
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   return new Promise((resolve, reject) => {
     const sent = request(`${baseUrl(app)}${path}`, { localAddress: from, headers, agent: false });
     sent.on('response', (response) => {
-      response.resume();
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
       response.on('end', () =>
-        resolve({ status: response.statusCode!, headers: response.headers }),
+        resolve({ status: response.statusCode!, headers: response.headers, body }),
       );
     });
     sent.on('error', reject);

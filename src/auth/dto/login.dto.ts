@@ -1,5 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsNotEmpty, IsString, MaxLength, NotContains } from 'class-validator';
+import { IsEmail, IsString, MaxLength } from 'class-validator';
+import {
+  IsLoginPassword,
+  LOGIN_PASSWORD_RULE,
+  PASSWORD_MAX_BYTES,
+} from '../../common/validation/password-policy';
 
 export class LoginDto {
   @ApiProperty({ example: 'alice@example.com' })
@@ -8,12 +13,16 @@ export class LoginDto {
   @IsEmail()
   email: string;
 
-  // Not the registration policy (a password set before it may be longer), but never empty and never
-  // with a NUL: bcrypt stops at a NUL, so "" would match a password of NULs.
-  @ApiProperty({ example: 'correct horse battery', minLength: 1, maxLength: 128 })
+  // Not the whole registration policy (the length floor and the blank check are not repeated), but
+  // never what bcrypt would read as another password: see loginPasswordProblem.
+  @ApiProperty({
+    example: 'correct horse battery',
+    minLength: 1,
+    // maxLength counts characters; the real bound is bytes (see the description).
+    maxLength: PASSWORD_MAX_BYTES,
+    description: `The password ${LOGIN_PASSWORD_RULE}.`,
+  })
   @IsString()
-  @IsNotEmpty()
-  @MaxLength(128)
-  @NotContains('\u0000', { message: 'password must not contain a NUL character' })
+  @IsLoginPassword()
   password: string;
 }

@@ -6,12 +6,18 @@ import { InjectThrottlerStorage, ThrottlerStorage } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-codes';
+import { budgetAddressOf } from '../../common/http/request-identity';
 import { IS_PUBLIC_KEY } from '../../common/decorators/public.decorator';
 import type { EnvironmentVariables } from '../../config/env.validation';
 import type { AuthenticatedUser } from '../authenticated-user';
 import { bearerToken, VerifiedTokens } from '../verified-tokens';
 
-type BearerRequest = { headers: { authorization?: string }; user?: AuthenticatedUser; ip: string };
+type BearerRequest = {
+  headers: { authorization?: string };
+  user?: AuthenticatedUser;
+  ip: string;
+  budgetAddress?: string;
+};
 
 /**
  * Passport's JWT strategy verifies each token the first time this process sees it; the verified claims
@@ -52,7 +58,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     try {
       await this.attachBearer(context, request, token);
     } catch (error) {
-      await this.countFailure(context, request.ip);
+      await this.countFailure(context, budgetAddressOf(request));
       throw error;
     }
     return true;

@@ -1,12 +1,17 @@
 import { ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiError } from '../errors/api-error';
+import { ABANDONED_BODY, isAbandonedByClient, noteAbandoned } from './abandoned-requests';
 import { toErrorBody } from './error-mapping';
 
 const logger = new Logger('Errors');
 
 /** Renders an error as `{statusCode, code, message, details?}`; unknown ones are logged, never leaked. */
 export function answerError(reply: FastifyReply, error: unknown): FastifyReply {
+  if (isAbandonedByClient(error)) {
+    noteAbandoned();
+    return reply.status(400).send(ABANDONED_BODY); // most likely to nobody: the client left
+  }
   const { body, known } = toErrorBody(error);
   if (!known) logger.error(error instanceof Error ? (error.stack ?? error.message) : error);
   if (error instanceof ApiError && error.retryAfterSeconds !== undefined) {

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiErrorBody } from '../errors/api-error';
 import { ErrorCode } from '../errors/error-codes';
 import { FixedWindowThrottlerStorage } from '../throttling/fixed-window-throttler.storage';
+import { budgetAddressOf } from './request-identity';
 
 const TOO_MANY: ApiErrorBody = {
   statusCode: 429,
@@ -23,7 +24,7 @@ export class EdgeThrottle {
 
   /** True when the request may go on; otherwise the 429 has been sent. */
   async admit(bucket: string, request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
-    const key = `${bucket}:${request.ip}`;
+    const key = `${bucket}:${budgetAddressOf(request)}`;
     const record = await this.storage.increment(key, this.ttlMs, this.limit, this.ttlMs, bucket);
     if (!record.isBlocked) return true;
     void reply

@@ -35,8 +35,8 @@ function headerProblem(
  * The only body parser: JSON objects. Fastify's text/plain parser and the form parser Nest adds
  * (application/x-www-form-urlencoded) are not registered, so any other content type is 415: a
  * cross-site HTML form cannot post to the API without a CORS preflight. The body must be UTF-8 and not
- * compressed; depth and duplicate keys are checked on the text before JSON.parse; prototype-poisoning
- * keys are refused by fastify's parser.
+ * compressed; depth, duplicate keys and inherited names as keys (`__proto__`, `constructor`, ...) are
+ * checked on the text before JSON.parse.
  */
 export function registerJsonBodyParser(
   instance: FastifyInstance,
@@ -74,6 +74,11 @@ export function registerJsonBodyParser(
             `The JSON body is nested deeper than ${limits.maxDepth} levels`,
           ),
         );
+        return;
+      }
+      if (problem?.kind === 'reserved-key') {
+        const key = problem.key.slice(0, 64);
+        done(badRequest(ErrorCode.INVALID_JSON, `The JSON body may not use the key '${key}'`));
         return;
       }
       if (problem?.kind === 'duplicate-key') {

@@ -26,4 +26,23 @@ describe('scanJson', () => {
     expect(scanJson('{"a":{"a":1},"b":[{"a":1},{"a":2}],"c":"a"}', 32)).toBeUndefined();
     expect(scanJson('["a","a"]', 32)).toBeUndefined();
   });
+
+  it.each([
+    'constructor',
+    'toString',
+    'valueOf',
+    'hasOwnProperty',
+    '__defineGetter__',
+    '__proto__',
+    'prototype',
+  ])('refuses the inherited name %p as a key, at any depth and however escaped', (key) => {
+    expect(scanJson(`{"${key}":1,"quantity":1}`, 32)).toEqual({ kind: 'reserved-key', key });
+    expect(scanJson(`{"a":[{"${key}":1}]}`, 32)).toEqual({ kind: 'reserved-key', key });
+    const escaped = `\\u${key.charCodeAt(0).toString(16).padStart(4, '0')}${key.slice(1)}`;
+    expect(scanJson(`{"${escaped}":1}`, 32)).toEqual({ kind: 'reserved-key', key });
+  });
+
+  it('allows those names as string values', () => {
+    expect(scanJson('{"name":"constructor","description":"prototype"}', 32)).toBeUndefined();
+  });
 });

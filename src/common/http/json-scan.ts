@@ -1,4 +1,15 @@
-export type JsonScanProblem = { kind: 'too-deep' } | { kind: 'duplicate-key'; key: string };
+export type JsonScanProblem =
+  | { kind: 'too-deep' }
+  | { kind: 'duplicate-key'; key: string }
+  | { kind: 'reserved-key'; key: string };
+
+/**
+ * Keys that name what every object inherits (`constructor`, `toString`, `__proto__`, ...) or a
+ * function's `prototype`. class-validator's "unknown keys are refused" looks a key up in a plain
+ * object, so an inherited name counts as known and `{"constructor":1}` got through; no DTO has such a
+ * field, so they are refused on the text, at any depth, before anything reads them.
+ */
+const RESERVED_KEYS = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -12,7 +23,8 @@ const COMMA = 0x2c;
  * One linear pass over a JSON text, before it is parsed, that finds what JSON.parse lets through but
  * this API refuses: nesting deeper than `maxDepth` (a deep body overflowed the stack of every recursive
  * walk after parsing, the ValidationPipe first) and a key repeated in one object (JSON.parse keeps the
- * last value, so a proxy or log that reads the first one sees another request). Syntax is left to
+ * last value, so a proxy or log that reads the first one sees another request), and RESERVED_KEYS.
+ * Syntax is left to
  * JSON.parse: on malformed text this may return nothing and the parser answers instead.
  */
 export function scanJson(text: string, maxDepth: number): JsonScanProblem | undefined {
@@ -35,6 +47,7 @@ export function scanJson(text: string, maxDepth: number): JsonScanProblem | unde
         const keys = open[open.length - 1]!;
         const raw = text.slice(start, i + 1);
         const key = escaped ? decodeString(raw) : raw.slice(1, -1);
+        if (RESERVED_KEYS.has(key)) return { kind: 'reserved-key', key };
         if (keys.has(key)) return { kind: 'duplicate-key', key };
         keys.add(key);
         expectKey = false;

@@ -15,6 +15,7 @@ import {
 } from '@nestjs/throttler/dist/throttler.constants';
 import type { Resolvable } from '@nestjs/throttler/dist/throttler-module-options.interface';
 import type { AuthenticatedUser } from '../../auth/authenticated-user';
+import { budgetAddressOf } from '../http/request-identity';
 import { THROTTLE_SCOPE_KEY, type ThrottleScope } from './throttle-scope.decorator';
 
 const COUNTED = Symbol('throttle counted');
@@ -91,11 +92,11 @@ export class AppThrottlerGuard extends ThrottlerGuard {
   }
 
   protected override getTracker(
-    req: { user?: AuthenticatedUser; ip: string },
+    req: { user?: AuthenticatedUser; ip: string; budgetAddress?: string },
     context?: ExecutionContext,
   ): Promise<string> {
     const user = context && throttleScopeOf(context) === 'auth' ? undefined : req.user;
-    return Promise.resolve(user ? `user:${user.id}` : `ip:${req.ip}`);
+    return Promise.resolve(user ? `user:${user.id}` : `ip:${budgetAddressOf(req)}`);
   }
 
   protected override generateKey(context: ExecutionContext, tracker: string, name: string): string {

@@ -1,4 +1,5 @@
 import { isNumber, ValidateBy, type ValidationArguments } from 'class-validator';
+import { isWholeCents } from '../money';
 
 export const MAX_PRICE = 1_000_000_000;
 
@@ -8,7 +9,7 @@ export const MAX_PRICE = 1_000_000_000;
  */
 export function priceProblem(value: unknown): string | undefined {
   if (!isNumber(value, { allowNaN: false, allowInfinity: false })) return 'must be a number';
-  if (!isNumber(value, { maxDecimalPlaces: 2 })) return 'must be a number with at most 2 decimals';
+  if (!isWholeCents(value)) return 'must be a number with at most 2 decimals';
   if (value < 0) return 'must not be less than 0';
   if (value > MAX_PRICE) return `must not be greater than ${MAX_PRICE}`;
   return undefined;

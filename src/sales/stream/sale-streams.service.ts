@@ -10,6 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import Negotiator from 'negotiator';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-codes';
+import { budgetAddressOf } from '../../common/http/request-identity';
 import type { EnvironmentVariables } from '../../config/env.validation';
 import { LeaderboardService } from '../../leaderboard/leaderboard.service';
 import { SaleEvents } from '../events/sale-events';
@@ -86,7 +87,7 @@ export class SaleStreams implements OnModuleInit, BeforeApplicationShutdown {
    */
   async stream(
     saleId: string,
-    request: Pick<FastifyRequest, 'ip' | 'method' | 'headers'>,
+    request: Pick<FastifyRequest, 'ip' | 'budgetAddress' | 'method' | 'headers'>,
     reply: FastifyReply,
   ): Promise<void> {
     // A client that cannot read a stream (Swagger UI's Execute waits for the end) gets its first event.
@@ -95,7 +96,7 @@ export class SaleStreams implements OnModuleInit, BeforeApplicationShutdown {
       void reply.send(sale);
       return;
     }
-    const address = request.ip;
+    const address = budgetAddressOf(request);
     try {
       this.admit(address);
     } catch (error) {

@@ -30,6 +30,10 @@ export class User {
   @Prop({ type: String })
   systemKey?: string;
 
+  /** When an admin shut the account out (DELETE /api/users/:id): it cannot log in or use a token. */
+  @Prop({ type: Date })
+  disabledAt?: Date;
+
   createdAt: Date;
 }
 
@@ -41,3 +45,5 @@ UserSchema.index({ email: 1 }, { unique: true });
 UserSchema.index({ usernameKey: 1 }, { unique: true });
 // The admin bootstrap finds its account by marker; sparse: ordinary users have none.
 UserSchema.index({ systemKey: 1 }, { unique: true, sparse: true });
+// Each instance loads the disabled accounts at boot (AccountRevocations); sparse: nearly none are.
+UserSchema.index({ disabledAt: 1 }, { sparse: true });
