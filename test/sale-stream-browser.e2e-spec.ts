@@ -6,6 +6,7 @@ import { createSale } from './factories/catalog.factory';
 import { registerUsers } from './factories/users.factory';
 import { itWithChromium, launchChromium, type Chromium } from './support/browser';
 import { execute, fillParameter, openOperation } from './support/swagger-ui';
+import { waitUntil } from './support/processes';
 import { adminToken, baseUrl, createTestApp, http, uniqueDatabaseName } from './support/test-app';
 
 /** The README's EventSource snippet, as printed under "Live sale stream (SSE)". */
@@ -49,9 +50,8 @@ describe('the live sale stream in a real browser (e2e, Chromium)', () => {
       const sale = await createSale(app, admin, { totalQuantity: 3 });
       const block = await openOperation(page, 'sales', 'SaleStreamsController_events');
       await fillParameter(block, 'id', sale.id);
-      const started = Date.now();
-      const answer = await execute(page, block, 'stream-snapshot', 5_000);
-      expect(Date.now() - started).toBeLessThan(5_000);
+      // It answers at all: before, Execute waited for the stream's end and spun forever.
+      const answer = await execute(page, block, 'stream-snapshot', 15_000);
       expect(answer.status).toBe(200);
       expect(JSON.parse(answer.body)).toMatchObject({
         id: sale.id,
@@ -76,7 +76,10 @@ describe('the live sale stream in a real browser (e2e, Chromium)', () => {
       const addBuyers = (items) => view.buyers.push(...items.map((item) => item.username));
       ${snippet}
     })()`);
-    await page.waitForFunction('window.streamView.statuses.length > 0');
+    // Polled from here: waitForFunction compiles its predicate in the page, which Swagger UI's CSP forbids.
+    const pageShows = (expression: string, what: string) =>
+      waitUntil(() => page.evaluate<boolean>(expression), 15_000, what);
+    await pageShows('window.streamView.statuses.length > 0', 'the first sale event');
     await Promise.all(
       buyers.map((buyer) =>
         http(app)
@@ -86,7 +89,7 @@ describe('the live sale stream in a real browser (e2e, Chromium)', () => {
           .expect(201),
       ),
     );
-    await page.waitForFunction("window.streamView.statuses.includes('sold_out')");
+    await pageShows("window.streamView.statuses.includes('sold_out')", 'the sold-out event');
     const shown = await page.evaluate<PageView>('window.streamView');
     expect(shown.statuses.at(-1)).toBe('sold_out');
     expect(new Set(shown.buyers)).toEqual(new Set(buyers.map((buyer) => buyer.username)));
