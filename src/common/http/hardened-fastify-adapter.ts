@@ -11,7 +11,7 @@ import type { EnvironmentVariables } from '../../config/env.validation';
 import { ErrorCode } from '../errors/error-codes';
 import { EdgeThrottle } from './edge-throttle';
 import { registerJsonBodyParser } from './json-body-parser';
-import { answerClientError, answerFrameworkError } from './low-level-errors';
+import { answerClientError, answerFrameworkError, answerNodeRefusals } from './low-level-errors';
 import { RouteTable } from './route-table';
 import { parseTrustProxy } from './trust-proxy';
 import { API_SECURITY_HEADERS, DOCS_SECURITY_HEADERS } from './security-headers';
@@ -74,6 +74,7 @@ export class HardenedFastifyAdapter extends FastifyAdapter {
     this.edge = new EdgeThrottle(settings.THROTTLE_TTL * 1000, settings.THROTTLE_LIMIT);
     const instance = this.getInstance();
     instance.server.maxConnections = settings.MAX_CONNECTIONS;
+    answerNodeRefusals(instance.server);
     instance.addHook('onRoute', (route) => this.onRoute(route));
     instance.addHook('onRequest', (request, reply, done) => {
       const docs = (request.routeOptions.config as { swaggerUi?: boolean }).swaggerUi;
