@@ -8,6 +8,7 @@ import type { EnvironmentVariables } from '../config/env.validation';
 import { resolveDatabaseTarget } from '../database/database-target';
 import { SHUTDOWN_MESSAGE } from './cluster-worker';
 import { RestartPolicy } from './restart-policy';
+import { StreamQuotaHost } from './stream-quota-host';
 
 /** Workers that have not closed this long after being asked to are killed, then the database stops. */
 const STOP_TIMEOUT_MS = 5_000;
@@ -50,6 +51,10 @@ export async function runClusterPrimary(env: EnvironmentVariables, count: number
   };
   process.once('SIGTERM', () => void stop(0));
   process.once('SIGINT', () => void stop(0));
+  new StreamQuotaHost({
+    perAddress: env.SSE_MAX_CLIENTS_PER_ADDRESS,
+    perUser: env.SSE_MAX_CLIENTS_PER_USER,
+  }).serve();
   supervisor.start();
 }
 

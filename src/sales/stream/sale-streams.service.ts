@@ -1,20 +1,19 @@
 import {
   type BeforeApplicationShutdown,
-  HttpStatus,
   Injectable,
   Logger,
   type OnModuleInit,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError } from '../../common/errors/api-error';
-import { ErrorCode } from '../../common/errors/error-codes';
+import type { AuthenticatedUser } from '../../auth/authenticated-user';
 import type { EnvironmentVariables } from '../../config/env.validation';
 import { LeaderboardService } from '../../leaderboard/leaderboard.service';
 import { SaleEvents } from '../events/sale-events';
 import { SalesService } from '../sales.service';
 import { SaleFeed, type FeedSource } from './sale-feed';
 import { SseConnection } from './sse-connection';
+import { StreamAdmission, type StreamTicket } from './stream-admission';
 
 /** What a refused stream is told to wait (Retry-After) before trying again. */
 const RETRY_AFTER_SECONDS = 5;
@@ -30,8 +29,6 @@ const isFinal = (status: string) => status === 'sold_out' || status === 'ended';
 export class SaleStreams implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('SaleStreams');
   private readonly feeds = new Map<string, SaleFeed>();
-  private readonly perAddress = new Map<string, number>();
-  private open = 0;
   private stopping = false;
   private heartbeat: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -42,6 +39,7 @@ export class SaleStreams implements OnModuleInit, BeforeApplicationShutdown {
     leaderboard: LeaderboardService,
     private readonly events: SaleEvents,
     private readonly config: ConfigService<EnvironmentVariables, true>,
+    private readonly admission: StreamAdmission,
   ) {
     this.source = {
       readSale: (saleId) => sales.get(saleId),
@@ -61,13 +59,14 @@ export class SaleStreams implements OnModuleInit, BeforeApplicationShutdown {
 
   beforeApplicationShutdown(): void {
     this.stopping = true;
+    this.admission.stop();
     clearInterval(this.heartbeat);
     this.unsubscribe?.();
     for (const feed of [...this.feeds.values()]) feed.finish();
   }
 
   get openStreams(): number {
-    return this.open;
+    return this.admission.openStreams;
   }
 
   /**
@@ -76,12 +75,13 @@ export class SaleStreams implements OnModuleInit, BeforeApplicationShutdown {
    */
   async stream(
     saleId: string,
-    request: Pick<FastifyRequest, 'ip' | 'method'>,
+    request: Pick<FastifyRequest, 'ip' | 'method'> & { user?: AuthenticatedUser },
     reply: FastifyReply,
   ): Promise<void> {
     const address = request.ip;
+    let ticket: StreamTicket;
     try {
-      this.admit(address);
+      ticket = await this.admission.admit({ address, userId: request.user?.id });
     } catch (error) {
       void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       throw error;
@@ -93,12 +93,12 @@ export class SaleStreams implements OnModuleInit, BeforeApplicationShutdown {
       await this.feedFor(saleId).ready;
       sale = await this.sales.get(saleId);
     } catch (error) {
-      this.release(address);
+      ticket.release();
       this.dropIfIdle(saleId);
       throw error;
     }
     const connection = SseConnection.start(reply, address, (closed) => {
-      this.release(address);
+      ticket.release();
       this.feeds.get(saleId)?.remove(closed);
       this.dropIfIdle(saleId);
     });
@@ -107,39 +107,13 @@ export class SaleStreams implements OnModuleInit, BeforeApplicationShutdown {
       connection.end();
       return;
     }
+    ticket.limitLifetime(connection);
     connection.send('sale', sale);
     if (isFinal(sale.status) || this.stopping) {
       connection.end();
       return;
     }
     if (connection.isOpen) this.feedFor(saleId).add(connection, sale);
-  }
-
-  private admit(address: string): void {
-    if (this.stopping || this.open >= this.config.get('SSE_MAX_CLIENTS', { infer: true })) {
-      throw new ApiError(
-        HttpStatus.SERVICE_UNAVAILABLE,
-        ErrorCode.STREAMS_AT_CAPACITY,
-        'This server has no room for another live stream; retry later',
-      );
-    }
-    const fromAddress = this.perAddress.get(address) ?? 0;
-    if (fromAddress >= this.config.get('SSE_MAX_CLIENTS_PER_ADDRESS', { infer: true })) {
-      throw new ApiError(
-        HttpStatus.TOO_MANY_REQUESTS,
-        ErrorCode.TOO_MANY_STREAMS,
-        'Too many live streams open from your address; close one first',
-      );
-    }
-    this.open += 1;
-    this.perAddress.set(address, fromAddress + 1);
-  }
-
-  private release(address: string): void {
-    this.open -= 1;
-    const left = (this.perAddress.get(address) ?? 1) - 1;
-    if (left > 0) this.perAddress.set(address, left);
-    else this.perAddress.delete(address);
   }
 
   /** The sale's live feed on this instance; a finished one (the sale closed) is replaced. */
