@@ -19,6 +19,7 @@ import {
   watch,
   type Watched,
 } from './support/processes';
+import { rawRequest } from './support/raw-http';
 import { SseClient } from './support/sse-client';
 import { ADMIN, databaseUri, testEnvironment, uniqueDatabaseName } from './support/test-app';
 
@@ -214,6 +215,35 @@ describe('CLUSTER_WORKERS: several workers on one port (e2e, real processes)', (
       } finally {
         streams.forEach((stream) => stream.close());
       }
+    },
+    180_000,
+  );
+
+  itWhen(testRedis.available, testRedis.skipReason)(
+    'answers a connection that was on its way to a worker when it was killed (another worker takes it)',
+    async () => {
+      const port = await freePort();
+      const primary = startCluster({
+        ...testEnvironment(uniqueDatabaseName()),
+        PORT: String(port),
+        REDIS_URL: testRedis.url!,
+      });
+      await primary.waitForOutput(/Listening on http:.*; 2 workers/, BOOT_MS);
+      leftovers = descendants(primary.process.pid!);
+      const url = `http://127.0.0.1:${port}`;
+      // A frozen worker is a busy one at its worst: the primary hands it one new connection and waits
+      // for it to say it took it, which it never does before it is killed.
+      const [victim] = workersOf(primary);
+      process.kill(victim, 'SIGSTOP');
+      const health = () =>
+        rawRequest(url, ['GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'], 15_000);
+      const answers = Array.from({ length: 4 }, health);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      process.kill(victim, 'SIGKILL');
+      const killedAt = Date.now();
+      const settled = await Promise.all(answers);
+      expect(settled.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+      expect(Date.now() - killedAt).toBeLessThan(5_000);
     },
     180_000,
   );

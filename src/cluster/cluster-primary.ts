@@ -7,6 +7,7 @@ import { bootLine } from '../boot-line';
 import type { EnvironmentVariables } from '../config/env.validation';
 import { resolveDatabaseTarget } from '../database/database-target';
 import { SHUTDOWN_MESSAGE } from './cluster-worker';
+import { handOnConnectionsOfDeadWorker } from './connection-handoff';
 import { RestartPolicy } from './restart-policy';
 import { StreamQuotaHost } from './stream-quota-host';
 
@@ -110,6 +111,7 @@ class WorkerSupervisor {
 
   private fork(): void {
     const worker = cluster.fork(this.workerEnv);
+    handOnConnectionsOfDeadWorker(worker);
     this.startedAt.set(worker.id, Date.now());
   }
 
