@@ -34,12 +34,12 @@ export function handOnConnectionsOfDeadWorker(worker: Worker): void {
   const child = worker.process;
   const inFlight = new Map<number, ConnectionHandle>();
   const send = child.send.bind(child) as (...args: unknown[]) => boolean;
-  child.send = ((...args: unknown[]) => {
+  child.send = (...args: unknown[]) => {
     const [message, handle] = args;
     if (isClusterMessage(message) && message.act === 'newconn' && typeof message.seq === 'number')
       inFlight.set(message.seq, handle as ConnectionHandle);
     return send(...args);
-  }) as typeof child.send;
+  };
   child.on('internalMessage', (message: unknown) => {
     if (isClusterMessage(message) && typeof message.ack === 'number') inFlight.delete(message.ack);
   });

@@ -8,6 +8,11 @@ import {
   type StreamHolder,
 } from '../sales/stream/stream-quota';
 
+interface Held {
+  holder: StreamHolder;
+  count: number;
+}
+
 /**
  * In the primary: the one count of live streams per address and per user for every worker. node:cluster
  * hands one client's connections to the workers in turn, so counts kept per worker let one address hold
@@ -17,10 +22,7 @@ import {
 export class StreamQuotaHost {
   private readonly quota: StreamQuota;
   /** Per worker, the holders of its open streams (a holder may hold several). */
-  private readonly byWorker = new Map<
-    number,
-    Map<string, { holder: StreamHolder; count: number }>
-  >();
+  private readonly byWorker = new Map<number, Map<string, Held>>();
 
   constructor(limits: QuotaLimits) {
     this.quota = new StreamQuota(limits);
@@ -47,7 +49,7 @@ export class StreamQuotaHost {
 
   /** False when the worker held no such stream (nothing to give back). */
   private track(workerId: number, holder: StreamHolder, change: 1 | -1): boolean {
-    const held = this.byWorker.get(workerId) ?? new Map();
+    const held = this.byWorker.get(workerId) ?? new Map<string, Held>();
     this.byWorker.set(workerId, held);
     const key = JSON.stringify([holder.address, holder.userId ?? null]);
     const entry = held.get(key) ?? { holder, count: 0 };
