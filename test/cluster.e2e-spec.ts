@@ -19,7 +19,9 @@ import {
   watch,
   type Watched,
 } from './support/processes';
-import { databaseUri, uniqueDatabaseName } from './support/test-app';
+import { rawRequest } from './support/raw-http';
+import { SseClient } from './support/sse-client';
+import { ADMIN, databaseUri, testEnvironment, uniqueDatabaseName } from './support/test-app';
 import { note } from './support/notes';
 
 /**
@@ -133,6 +135,114 @@ describe('CLUSTER_WORKERS: several workers on one port (e2e, real processes)', (
       await waitUntil(() => tree.every((pid) => !isRunning(pid)), 5_000, 'every process gone');
       expect(await portOpen(port)).toBe(false);
       note(`[cluster] SIGTERM to the primary: everything gone after ${Date.now() - sent} ms`);
+    },
+    180_000,
+  );
+
+  /** An open sale made through the API of a running cluster, as the admin. */
+  async function openSale(url: string): Promise<string> {
+    const call = async (path: string, body: object, token?: string) => {
+      const response = await fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify(body),
+      });
+      return (await response.json()) as { id: string; accessToken: string };
+    };
+    const { accessToken } = await call('/api/auth/login', {
+      email: ADMIN.email,
+      password: ADMIN.password,
+    });
+    const product = await call('/api/products', { name: 'Cap', price: 5 }, accessToken);
+    const startTime = new Date(Date.now() - 1_000).toISOString();
+    const sale = await call(
+      '/api/sales',
+      { productId: product.id, startTime, totalQuantity: 5 },
+      accessToken,
+    );
+    return sale.id;
+  }
+
+  itWhen(testRedis.available, testRedis.skipReason)(
+    "holds the per-address stream cap for the whole instance, not per worker, and frees a dead worker's places",
+    async () => {
+      const port = await freePort();
+      const primary = startCluster({
+        ...testEnvironment(uniqueDatabaseName()),
+        PORT: String(port),
+        REDIS_URL: testRedis.url!,
+        SSE_MAX_CLIENTS_PER_ADDRESS: '3',
+      });
+      await primary.waitForOutput(/Listening on http:.*; 2 workers/, BOOT_MS);
+      leftovers = descendants(primary.process.pid!);
+      const url = `http://127.0.0.1:${port}`;
+      const events = `${url}/api/sales/${await openSale(url)}/events`;
+      const streams: SseClient[] = [];
+      try {
+        // node:cluster hands these connections to both workers in turn.
+        for (let i = 0; i < 6; i += 1) streams.push(await SseClient.connect(events));
+        expect(streams.map((stream) => stream.status)).toEqual([200, 200, 200, 429, 429, 429]);
+        expect(streams[3].json).toMatchObject({ code: 'TOO_MANY_STREAMS' });
+        // Another address has its own places.
+        const other = await SseClient.connect(events, { localAddress: '127.0.0.2' });
+        streams.push(other);
+        expect(other.status).toBe(200);
+
+        // A worker killed with streams open: its places come back with it gone.
+        const [victim] = workersOf(primary);
+        process.kill(victim, 'SIGKILL');
+        const open = streams.slice(0, 3);
+        await waitUntil(() => open.some((stream) => stream.isEnded), 10_000, 'a stream ended');
+        const lost = open.filter((stream) => stream.isEnded).length;
+        await waitUntil(
+          async () =>
+            (await SseClient.connect(events).then((s) => (streams.push(s), s.status))) === 200,
+          10_000,
+          'a freed place',
+        );
+        const more = [];
+        for (let i = 0; i < lost; i += 1) more.push(await SseClient.connect(events));
+        streams.push(...more);
+        // lost places came back: lost - 1 more fit (one was just taken above), then the cap again.
+        expect(more.map((stream) => stream.status)).toEqual([
+          ...Array<number>(lost - 1).fill(200),
+          429,
+        ]);
+      } finally {
+        streams.forEach((stream) => stream.close());
+      }
+    },
+    180_000,
+  );
+
+  itWhen(testRedis.available, testRedis.skipReason)(
+    'answers a connection that was on its way to a worker when it was killed (another worker takes it)',
+    async () => {
+      const port = await freePort();
+      const primary = startCluster({
+        ...testEnvironment(uniqueDatabaseName()),
+        PORT: String(port),
+        REDIS_URL: testRedis.url!,
+      });
+      await primary.waitForOutput(/Listening on http:.*; 2 workers/, BOOT_MS);
+      leftovers = descendants(primary.process.pid!);
+      const url = `http://127.0.0.1:${port}`;
+      // A frozen worker is a busy one at its worst: the primary hands it one new connection and waits
+      // for it to say it took it, which it never does before it is killed.
+      const [victim] = workersOf(primary);
+      process.kill(victim, 'SIGSTOP');
+      const health = () =>
+        rawRequest(url, ['GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'], 15_000);
+      const answers = Array.from({ length: 4 }, health);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      process.kill(victim, 'SIGKILL');
+      const killedAt = Date.now();
+      const settled = await Promise.all(answers);
+      expect(settled.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+      expect(Date.now() - killedAt).toBeLessThan(5_000);
     },
     180_000,
   );

@@ -7,7 +7,9 @@ import { bootLine } from '../boot-line';
 import type { EnvironmentVariables } from '../config/env.validation';
 import { resolveDatabaseTarget } from '../database/database-target';
 import { SHUTDOWN_MESSAGE } from './cluster-worker';
+import { handOnConnectionsOfDeadWorker } from './connection-handoff';
 import { RestartPolicy } from './restart-policy';
+import { StreamQuotaHost } from './stream-quota-host';
 
 /** Workers that have not closed this long after being asked to are killed, then the database stops. */
 const STOP_TIMEOUT_MS = 5_000;
@@ -52,6 +54,10 @@ export async function runClusterPrimary(env: EnvironmentVariables, count: number
   };
   process.once('SIGTERM', () => void stop(0));
   process.once('SIGINT', () => void stop(0));
+  new StreamQuotaHost({
+    perAddress: env.SSE_MAX_CLIENTS_PER_ADDRESS,
+    perUser: env.SSE_MAX_CLIENTS_PER_USER,
+  }).serve();
   supervisor.start();
 }
 
@@ -108,6 +114,7 @@ class WorkerSupervisor {
 
   private fork(): void {
     const worker = cluster.fork(this.workerEnv);
+    handOnConnectionsOfDeadWorker(worker);
     this.startedAt.set(worker.id, Date.now());
   }
 

@@ -1,4 +1,9 @@
-import { healthDetails, swaggerEnabled, validateEnvironment } from './env.validation';
+import {
+  healthDetails,
+  sseMaxClients,
+  swaggerEnabled,
+  validateEnvironment,
+} from './env.validation';
 
 const SECRET = 'k3P9x-Qm2Zr7Tn4Wv8Ys1Bd6Fh0Jl5Nc';
 
@@ -133,12 +138,28 @@ describe('validateEnvironment', () => {
     expect(validateEnvironment({})).toMatchObject({
       SSE_MIN_INTERVAL_MS: 250,
       SSE_HEARTBEAT_MS: 15_000,
-      SSE_MAX_CLIENTS: 10_000,
       SSE_MAX_CLIENTS_PER_ADDRESS: 20,
+      SSE_MAX_CLIENTS_PER_USER: 5,
+      SSE_MAX_LIFETIME_MS: 900_000,
     });
     expect(() =>
       validateEnvironment({ SSE_HEARTBEAT_MS: '60000', SOCKET_IDLE_TIMEOUT_MS: '60000' }),
     ).toThrow(/SSE_HEARTBEAT_MS must be below SOCKET_IDLE_TIMEOUT_MS/);
     expect(() => validateEnvironment({ SSE_MAX_CLIENTS: '0' })).toThrow(/SSE_MAX_CLIENTS/);
+  });
+
+  it('keeps streams to at most half of MAX_CONNECTIONS, a quarter by default (issue 18)', () => {
+    expect(sseMaxClients(validateEnvironment({}))).toBe(2_500);
+    expect(sseMaxClients(validateEnvironment({ MAX_CONNECTIONS: '40' }))).toBe(10);
+    expect(
+      sseMaxClients(validateEnvironment({ SSE_MAX_CLIENTS: '20', MAX_CONNECTIONS: '40' })),
+    ).toBe(20);
+    expect(() => validateEnvironment({ SSE_MAX_CLIENTS: '21', MAX_CONNECTIONS: '40' })).toThrow(
+      'SSE_MAX_CLIENTS (21) must be at most half of MAX_CONNECTIONS (40), so that streams leave room for the API',
+    );
+    expect(() => validateEnvironment({ SSE_MAX_CLIENTS: '10000' })).toThrow(/at most half/);
+    expect(() => validateEnvironment({ SSE_MAX_LIFETIME_MS: '999' })).toThrow(
+      /SSE_MAX_LIFETIME_MS/,
+    );
   });
 });

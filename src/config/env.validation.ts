@@ -318,17 +318,38 @@ export class EnvironmentVariables {
   @Min(100)
   SSE_HEARTBEAT_MS = 15_000;
 
-  /** Live streams open at once on this instance; more are answered 503 STREAMS_AT_CAPACITY. */
+  /**
+   * Live streams open at once per process; more are answered 503 STREAMS_AT_CAPACITY. At most half of
+   * MAX_CONNECTIONS (a stream holds a connection for as long as it lasts, and the API needs the rest);
+   * unset, a quarter of it (sseMaxClients).
+   */
+  @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  SSE_MAX_CLIENTS = 10_000;
+  SSE_MAX_CLIENTS?: number;
 
-  /** Live streams open at once per client address on this instance; more are answered 429 TOO_MANY_STREAMS. */
+  /**
+   * Live streams open at once per client address on this instance (every worker counted together);
+   * more are answered 429 TOO_MANY_STREAMS.
+   */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   SSE_MAX_CLIENTS_PER_ADDRESS = 20;
+
+  /** The same per user, for streams opened with a valid bearer token, whatever the address. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SSE_MAX_CLIENTS_PER_USER = 5;
+
+  /** A live stream ends after this (with a `retry:` hint, so EventSource reconnects): no stream holds a place for ever. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  @Max(86_400_000)
+  SSE_MAX_LIFETIME_MS = 900_000;
 
   /** Where `npm start` keeps the embedded mongod's files (ignored by git). */
   @IsString()
@@ -373,7 +394,18 @@ const crossFieldRules: Array<(env: EnvironmentVariables) => string | undefined> 
     env.SSE_HEARTBEAT_MS >= env.SOCKET_IDLE_TIMEOUT_MS
       ? 'SSE_HEARTBEAT_MS must be below SOCKET_IDLE_TIMEOUT_MS'
       : undefined,
+  // Streams never end by themselves before SSE_MAX_LIFETIME_MS: at MAX_CONNECTIONS they would lock the API out.
+  (env) =>
+    env.SSE_MAX_CLIENTS !== undefined && env.SSE_MAX_CLIENTS > env.MAX_CONNECTIONS / 2
+      ? `SSE_MAX_CLIENTS (${env.SSE_MAX_CLIENTS}) must be at most half of MAX_CONNECTIONS ` +
+        `(${env.MAX_CONNECTIONS}), so that streams leave room for the API`
+      : undefined,
 ];
+
+/** SSE_MAX_CLIENTS, or a quarter of MAX_CONNECTIONS (at least one) when unset. */
+export const sseMaxClients = (
+  env: Pick<EnvironmentVariables, 'SSE_MAX_CLIENTS' | 'MAX_CONNECTIONS'>,
+): number => env.SSE_MAX_CLIENTS ?? Math.max(1, Math.floor(env.MAX_CONNECTIONS / 4));
 
 /** Settings whose default depends on NODE_ENV. */
 export const swaggerEnabled = (

@@ -81,33 +81,13 @@ export class PurchaseRecordsService {
     );
   }
 
+  /** A point read by the unique (saleId, userId) index: at most one document. */
   async findBySaleAndUser(
     saleId: Types.ObjectId,
     userId: Types.ObjectId,
   ): Promise<StoredPurchase | null> {
     return this.steps.run('purchases.findBySaleAndUser', () =>
       this.purchases.findOne({ saleId, userId }).lean<StoredPurchase>().exec(),
-    );
-  }
-
-  /** Every attempt in a sale, confirmed or in flight: who bought, for SaleBuyersIndex (what a reply shows). */
-  async listAttempts(saleId: Types.ObjectId): Promise<StoredPurchase[]> {
-    return this.steps.run('purchases.listAttempts', () =>
-      this.purchases
-        .find(
-          { saleId },
-          {
-            saleId: 1,
-            userId: 1,
-            username: 1,
-            quantity: 1,
-            state: 1,
-            purchasedAt: 1,
-            attemptedAt: 1,
-          },
-        )
-        .lean<StoredPurchase[]>()
-        .exec(),
     );
   }
 

@@ -75,7 +75,6 @@ function setup(sale: StoredSale | null, { transactions = false } = {}) {
     deletePending: jest.fn().mockResolvedValue(true),
     findById: jest.fn().mockResolvedValue(null),
     findBySaleAndUser: jest.fn().mockResolvedValue(null),
-    listAttempts: jest.fn().mockResolvedValue([]),
   };
   const stock = {
     // What the database's take answers: the next place in line, stamped with the later clock.
@@ -165,6 +164,17 @@ describe('PurchasesService', () => {
       attemptedAt: new Date(1_000),
       purchasedAt: state === 'confirmed' ? new Date(2_000) : null,
     });
+    /** The purchases collection as the point read by (saleId, userId) sees it. */
+    const holding = (
+      records: { findBySaleAndUser: jest.Mock },
+      attempts: Array<ReturnType<typeof attemptBy>>,
+    ) =>
+      records.findBySaleAndUser.mockImplementation(
+        (saleId: Types.ObjectId, userId: Types.ObjectId) =>
+          Promise.resolve(
+            attempts.find((a) => a.saleId.equals(saleId) && a.userId.equals(userId)) ?? null,
+          ),
+      );
 
     it.each([
       ['SOLD_OUT', buildSale({ remainingQuantity: 0, acceptedSeq: 10, soldQuantity: 10 }), 1],
@@ -175,7 +185,7 @@ describe('PurchasesService', () => {
       async (_block, sale, quantity) => {
         const { service, records, stock } = setup(sale);
         const mine = attemptBy(sale, 'confirmed', 2);
-        records.listAttempts.mockResolvedValue([mine]);
+        holding(records, [mine]);
         const error = await service
           .purchase(user, sale._id.toHexString(), quantity)
           .catch((e: unknown) => e);
@@ -192,10 +202,10 @@ describe('PurchasesService', () => {
       },
     );
 
-    it('reads the buyers once per sale state: later refused attempts cost no database command', async () => {
+    it("reads a buyer's record once per sale state: their later refused attempts cost no database command", async () => {
       const sale = buildSale({ remainingQuantity: 0, acceptedSeq: 10, soldQuantity: 10 });
       const { service, records, snapshots } = setup(sale);
-      records.listAttempts.mockResolvedValue([attemptBy(sale, 'confirmed')]);
+      holding(records, [attemptBy(sale, 'confirmed')]);
       const other = { ...user, id: new Types.ObjectId().toHexString() };
       for (let i = 0; i < 5; i += 1) {
         expect(await codeOf(service.purchase(other, sale._id.toHexString(), 1))).toBe('SOLD_OUT');
@@ -203,22 +213,24 @@ describe('PurchasesService', () => {
           'ALREADY_PURCHASED',
         );
       }
-      expect(records.listAttempts).toHaveBeenCalledTimes(1);
+      // One point read per buyer, whatever the number of attempts.
+      expect(records.findBySaleAndUser).toHaveBeenCalledTimes(2);
       // Stock recounted back and taken again by someone else: a new state, read again.
       snapshots.get.mockResolvedValue({ ...sale, acceptedSeq: 11 });
       await codeOf(service.purchase(other, sale._id.toHexString(), 1));
-      expect(records.listAttempts).toHaveBeenCalledTimes(2);
+      expect(records.findBySaleAndUser).toHaveBeenCalledTimes(3);
     });
 
     it('answers at once, without a promise, when memory holds the sale and its buyers', async () => {
       const sale = buildSale({ remainingQuantity: 0, acceptedSeq: 10, soldQuantity: 10 });
       const { service, records, snapshots } = setup(sale);
-      records.listAttempts.mockResolvedValue([attemptBy(sale, 'confirmed')]);
+      holding(records, [attemptBy(sale, 'confirmed')]);
       const other = { ...user, id: new Types.ObjectId().toHexString() };
       const id = sale._id.toHexString();
-      // First judgement: nothing in memory, so it reads (a promise).
+      // First judgements: nothing in memory, so each reads (a promise).
       expect(service.judgeFromMemory(other, id, 1)).toBeInstanceOf(Promise);
       await service.judgeFromMemory(other, id, 1);
+      await service.judgeFromMemory(user, id, 1);
       snapshots.known.mockReturnValue(sale);
 
       const refused = service.judgeFromMemory(other, id, 1);
@@ -227,7 +239,7 @@ describe('PurchasesService', () => {
       expect(refused).toBeInstanceOf(ApiError);
       expect((refused as ApiError).body.code).toBe('SOLD_OUT');
       expect((mine as ApiError).body.code).toBe('ALREADY_PURCHASED');
-      expect(records.listAttempts).toHaveBeenCalledTimes(1);
+      expect(records.findBySaleAndUser).toHaveBeenCalledTimes(2);
       // The same state, judged through get(), gives the same answers.
       snapshots.known.mockReturnValue(undefined);
       expect(((await service.judgeFromMemory(other, id, 1)) as ApiError).body.code).toBe(
@@ -235,10 +247,10 @@ describe('PurchasesService', () => {
       );
     });
 
-    it('an attempt still in flight answers PURCHASE_IN_PROGRESS, and the list is read again once the cache age passes', async () => {
+    it('an attempt still in flight answers PURCHASE_IN_PROGRESS, and the record is read again once the cache age passes', async () => {
       const sale = buildSale({ remainingQuantity: 0, acceptedSeq: 10, soldQuantity: 10 });
       const { service, records } = setup(sale);
-      records.listAttempts.mockResolvedValue([attemptBy(sale, 'pending')]);
+      holding(records, [attemptBy(sale, 'pending')]);
       const now = jest.spyOn(Date, 'now');
       try {
         now.mockReturnValue(50_000);
@@ -250,11 +262,11 @@ describe('PurchasesService', () => {
           details: { inProgress: true },
         });
         await codeOf(service.purchase(user, sale._id.toHexString(), 1));
-        expect(records.listAttempts).toHaveBeenCalledTimes(1);
+        expect(records.findBySaleAndUser).toHaveBeenCalledTimes(1);
         now.mockReturnValue(51_001); // past SALE_CACHE_TTL_MS: the attempt was let go meanwhile
-        records.listAttempts.mockResolvedValue([]);
+        holding(records, []);
         expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe('SOLD_OUT');
-        expect(records.listAttempts).toHaveBeenCalledTimes(2);
+        expect(records.findBySaleAndUser).toHaveBeenCalledTimes(2);
       } finally {
         now.mockRestore();
       }
@@ -266,7 +278,7 @@ describe('PurchasesService', () => {
       expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe(
         'SALE_NOT_STARTED',
       );
-      expect(records.listAttempts).not.toHaveBeenCalled();
+      expect(records.findBySaleAndUser).not.toHaveBeenCalled();
     });
 
     it('with transactions, the in-transaction refusal answers the buyer the same way', async () => {
@@ -274,7 +286,7 @@ describe('PurchasesService', () => {
       const { service, records, stock } = setup(sale, { transactions: true });
       const soldOut = { ...sale, remainingQuantity: 0, acceptedSeq: 10, soldQuantity: 10 };
       stock.findById.mockResolvedValue(soldOut);
-      records.listAttempts.mockResolvedValue([attemptBy(soldOut, 'confirmed')]);
+      holding(records, [attemptBy(soldOut, 'confirmed')]);
       expect(await codeOf(service.purchase(user, sale._id.toHexString(), 1))).toBe(
         'ALREADY_PURCHASED',
       );

@@ -60,8 +60,6 @@ function footprint(plan: Plan, { actor, step }: Parked): { reads: string[]; writ
     case 'purchases.findById':
     case 'purchases.findBySaleAndUser':
       return { reads: [...pending, ...confirmed], writes: [] };
-    case 'purchases.listAttempts':
-      return { reads: [...all('pending'), ...all('confirmed')], writes: [] };
     case 'sales.findById': // the attempt remembers what it read
       return { reads: ['sale'], writes: ['memory'] };
     case 'sales.findAuditDue':

@@ -20,6 +20,8 @@ export interface SseOptions {
 export class SseClient {
   readonly events: SseEvent[] = [];
   comments = 0;
+  /** Every `retry:` the server sent, in order. */
+  readonly retries: number[] = [];
   body = '';
   /** Resolves when the server ends the response or the connection closes. */
   readonly ended: Promise<void>;
@@ -122,6 +124,7 @@ export class SseClient {
     const data: string[] = [];
     for (const line of block.split('\n')) {
       if (line.startsWith(':')) this.comments += 1;
+      else if (line.startsWith('retry:')) this.retries.push(Number(line.slice(6)));
       else if (line.startsWith('event:')) event = line.slice(6).trim();
       else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
     }

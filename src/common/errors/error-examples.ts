@@ -14,6 +14,8 @@ export const ERROR_EXAMPLES: Record<ErrorCode, { message: string; details?: unkn
   JSON_TOO_DEEP: { message: 'The JSON body is nested deeper than 32 levels' },
   INVALID_URL: { message: 'The path is not valid percent-encoding' },
   MALFORMED_REQUEST: { message: 'The request is not valid HTTP' },
+  HOST_REQUIRED: { message: 'An HTTP/1.1 request must have a Host header' },
+  EXPECTATION_FAILED: { message: 'Only `Expect: 100-continue` is understood' },
   METHOD_NOT_ALLOWED: { message: 'DELETE is not allowed here; use GET, HEAD' },
   REQUEST_TIMEOUT: { message: 'The request did not arrive in time' },
   URI_TOO_LONG: { message: 'A path segment is longer than 100 characters' },

@@ -12,7 +12,7 @@ import { ErrorCode } from '../errors/error-codes';
 import { EdgeThrottle } from './edge-throttle';
 import { registerJsonBodyParser } from './json-body-parser';
 import { lingerBeforeClosing } from './lingering-close';
-import { answerClientError, answerFrameworkError } from './low-level-errors';
+import { answerClientError, answerFrameworkError, answerNodeRefusals } from './low-level-errors';
 import { RouteTable } from './route-table';
 import { ShutdownGate } from './shutdown-gate';
 import { parseTrustProxy } from './trust-proxy';
@@ -80,6 +80,7 @@ export class HardenedFastifyAdapter extends FastifyAdapter {
     const instance = this.getInstance();
     instance.server.maxConnections = settings.MAX_CONNECTIONS;
     lingerBeforeClosing(instance.server);
+    answerNodeRefusals(instance.server);
     instance.addHook('onRoute', (route) => this.onRoute(route));
     this.shutdownGate = new ShutdownGate(instance);
     instance.addHook('onRequest', (request, reply, done) => {

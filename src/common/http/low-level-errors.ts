@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ApiErrorBody } from '../errors/api-error';
 import { ErrorCode } from '../errors/error-codes';
@@ -78,4 +78,55 @@ export function answerFrameworkError(
             };
     void reply.code(body.statusCode).header('x-content-type-options', 'nosniff').send(body);
   };
+}
+
+const HOST_REQUIRED: ApiErrorBody = {
+  statusCode: 400,
+  code: ErrorCode.HOST_REQUIRED,
+  message: 'An HTTP/1.1 request must have a Host header',
+};
+const EXPECTATION_FAILED: ApiErrorBody = {
+  statusCode: 417,
+  code: ErrorCode.EXPECTATION_FAILED,
+  message: 'Only `Expect: 100-continue` is understood',
+};
+
+/** RFC 9112 3.2: an HTTP/1.1 request without Host is refused with 400 (HTTP/1.0 may omit it). */
+const lacksHost = (request: IncomingMessage) =>
+  request.headers.host === undefined &&
+  request.httpVersionMajor === 1 &&
+  request.httpVersionMinor === 1;
+
+function refuse(response: ServerResponse, answer: ApiErrorBody): void {
+  const body = JSON.stringify(answer);
+  response.shouldKeepAlive = false;
+  response.writeHead(answer.statusCode, {
+    'content-type': 'application/json; charset=utf-8',
+    'x-content-type-options': 'nosniff',
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+  });
+  response.end(body);
+}
+
+/**
+ * Two refusals node:http writes itself, with an empty body, before any framework sees the request: a
+ * missing Host (400) and an `Expect` other than 100-continue (417). The first is switched off in node
+ * and checked in front of the framework's handler (one header lookup per request); the second has its
+ * own event. Both then answer in the API's shape and close the connection, as node would.
+ */
+export function answerNodeRefusals(server: Server): void {
+  // An option of createServer, kept as a property that node reads per request (not in @types/node).
+  (server as Server & { requireHostHeader: boolean }).requireHostHeader = false;
+  server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) =>
+    refuse(response, EXPECTATION_FAILED),
+  );
+  const handlers = server.listeners('request') as Array<
+    (request: IncomingMessage, response: ServerResponse) => void
+  >;
+  server.removeAllListeners('request');
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (lacksHost(request)) refuse(response, HOST_REQUIRED);
+    else for (const handle of handlers) handle(request, response);
+  });
 }

@@ -3,6 +3,7 @@ import { LeaderboardModule } from '../../leaderboard/leaderboard.module';
 import { SalesModule } from '../sales.module';
 import { SaleStreamsController } from './sale-streams.controller';
 import { SaleStreams } from './sale-streams.service';
+import { StreamAdmission } from './stream-admission';
 
 /**
  * The live sale stream. Its own module because it reads the leaderboard, and LeaderboardModule
@@ -11,6 +12,6 @@ import { SaleStreams } from './sale-streams.service';
 @Module({
   imports: [SalesModule, LeaderboardModule],
   controllers: [SaleStreamsController],
-  providers: [SaleStreams],
+  providers: [SaleStreams, StreamAdmission],
 })
 export class SaleStreamsModule {}

@@ -1,6 +1,5 @@
 import {
   type BeforeApplicationShutdown,
-  HttpStatus,
   Injectable,
   Logger,
   type OnModuleInit,
@@ -11,12 +10,14 @@ import Negotiator from 'negotiator';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-codes';
 import { budgetAddressOf } from '../../common/http/request-identity';
+import type { AuthenticatedUser } from '../../auth/authenticated-user';
 import type { EnvironmentVariables } from '../../config/env.validation';
 import { LeaderboardService } from '../../leaderboard/leaderboard.service';
 import { SaleEvents } from '../events/sale-events';
 import { SalesService } from '../sales.service';
 import { SaleFeed, type FeedSource } from './sale-feed';
 import { SseConnection } from './sse-connection';
+import { StreamAdmission, type StreamTicket } from './stream-admission';
 
 /** What a refused stream is told to wait (Retry-After) before trying again. */
 const RETRY_AFTER_SECONDS = 5;
@@ -40,8 +41,6 @@ const wantsSnapshot = (accept: string | undefined) =>
 export class SaleStreams implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('SaleStreams');
   private readonly feeds = new Map<string, SaleFeed>();
-  private readonly perAddress = new Map<string, number>();
-  private open = 0;
   private stopping = false;
   private heartbeat: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -52,6 +51,7 @@ export class SaleStreams implements OnModuleInit, BeforeApplicationShutdown {
     leaderboard: LeaderboardService,
     private readonly events: SaleEvents,
     private readonly config: ConfigService<EnvironmentVariables, true>,
+    private readonly admission: StreamAdmission,
   ) {
     this.source = {
       readSale: (saleId) => sales.get(saleId),
@@ -72,13 +72,14 @@ export class SaleStreams implements OnModuleInit, BeforeApplicationShutdown {
 
   beforeApplicationShutdown(): void {
     this.stopping = true;
+    this.admission.stop();
     clearInterval(this.heartbeat);
     this.unsubscribe?.();
     for (const feed of [...this.feeds.values()]) feed.finish();
   }
 
   get openStreams(): number {
-    return this.open;
+    return this.admission.openStreams;
   }
 
   /**
@@ -87,7 +88,9 @@ export class SaleStreams implements OnModuleInit, BeforeApplicationShutdown {
    */
   async stream(
     saleId: string,
-    request: Pick<FastifyRequest, 'ip' | 'budgetAddress' | 'method' | 'headers'>,
+    request: Pick<FastifyRequest, 'ip' | 'budgetAddress' | 'method' | 'headers'> & {
+      user?: AuthenticatedUser;
+    },
     reply: FastifyReply,
   ): Promise<void> {
     // A client that cannot read a stream (Swagger UI's Execute waits for the end) gets its first event.
@@ -97,8 +100,9 @@ export class SaleStreams implements OnModuleInit, BeforeApplicationShutdown {
       return;
     }
     const address = budgetAddressOf(request);
+    let ticket: StreamTicket;
     try {
-      this.admit(address);
+      ticket = await this.admission.admit({ address, userId: request.user?.id });
     } catch (error) {
       void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       throw error;
@@ -110,12 +114,12 @@ export class SaleStreams implements OnModuleInit, BeforeApplicationShutdown {
       await this.feedFor(saleId).ready;
       sale = await this.sales.get(saleId);
     } catch (error) {
-      this.release(address);
+      ticket.release();
       this.dropIfIdle(saleId);
       throw error;
     }
     const connection = SseConnection.start(reply, address, (closed) => {
-      this.release(address);
+      ticket.release();
       this.feeds.get(saleId)?.remove(closed);
       this.dropIfIdle(saleId);
     });
@@ -124,39 +128,13 @@ export class SaleStreams implements OnModuleInit, BeforeApplicationShutdown {
       connection.end();
       return;
     }
+    ticket.limitLifetime(connection);
     connection.send('sale', sale);
     if (isFinal(sale.status) || this.stopping) {
       connection.end();
       return;
     }
     if (connection.isOpen) this.feedFor(saleId).add(connection, sale);
-  }
-
-  private admit(address: string): void {
-    if (this.stopping || this.open >= this.config.get('SSE_MAX_CLIENTS', { infer: true })) {
-      throw new ApiError(
-        HttpStatus.SERVICE_UNAVAILABLE,
-        ErrorCode.STREAMS_AT_CAPACITY,
-        'This server has no room for another live stream; retry later',
-      );
-    }
-    const fromAddress = this.perAddress.get(address) ?? 0;
-    if (fromAddress >= this.config.get('SSE_MAX_CLIENTS_PER_ADDRESS', { infer: true })) {
-      throw new ApiError(
-        HttpStatus.TOO_MANY_REQUESTS,
-        ErrorCode.TOO_MANY_STREAMS,
-        'Too many live streams open from your address; close one first',
-      );
-    }
-    this.open += 1;
-    this.perAddress.set(address, fromAddress + 1);
-  }
-
-  private release(address: string): void {
-    this.open -= 1;
-    const left = (this.perAddress.get(address) ?? 1) - 1;
-    if (left > 0) this.perAddress.set(address, left);
-    else this.perAddress.delete(address);
   }
 
   /** The sale's live feed on this instance; a finished one (the sale closed) is replaced. */

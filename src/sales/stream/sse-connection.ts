@@ -59,6 +59,12 @@ export class SseConnection {
     this.write(': ping\n\n');
   }
 
+  /** Ends a stream that is not over (its lifetime is): EventSource reconnects after `retryMs`. */
+  endForReconnect(retryMs: number): void {
+    this.write(`retry: ${retryMs}\n\n`);
+    this.end();
+  }
+
   end(): void {
     if (!this.open) return;
     this.open = false;
