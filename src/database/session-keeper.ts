@@ -12,7 +12,7 @@ import {
   type WatchSession,
 } from './watch-session';
 
-/** How long the keeper waits, once the session has ended, for its last app to close (its own deadline is 15 s). */
+/** How long the keeper waits, once the session has ended, for its last app to close (it gives up at 15 s). */
 const LAST_APP_GRACE_MS = 20_000;
 
 type Say = (line: string) => void;
