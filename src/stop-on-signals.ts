@@ -1,6 +1,8 @@
 import { Logger, type INestApplication } from '@nestjs/common';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** A close that hangs (a stuck hook) must not keep the process: repeated signals are ignored below. */
+const CLOSE_DEADLINE_MS = 15_000;
 
 /**
  * Ctrl-C, SIGTERM (a supervisor, npm, the Nest CLI) or a closed terminal: close the app (the HTTP
@@ -14,11 +16,16 @@ export function stopOnSignals(app: INestApplication): void {
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    new Logger('Shutdown').log(`${signal}: stopping`);
+    const logger = new Logger('Shutdown');
+    logger.log(`${signal}: stopping`);
+    setTimeout(() => {
+      logger.error(`still closing ${CLOSE_DEADLINE_MS / 1000} s after ${signal}: exiting anyway`);
+      process.exit(1);
+    }, CLOSE_DEADLINE_MS).unref();
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {
-        new Logger('Shutdown').error(error instanceof Error ? error.stack : String(error));
+        logger.error(error instanceof Error ? error.stack : String(error));
         process.exit(1);
       },
     );

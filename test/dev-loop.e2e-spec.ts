@@ -63,12 +63,13 @@ describe('npm run start:dev keeps its state across watch restarts (e2e, real pro
 
     const edited = Date.now();
     appendFileSync(join(checkout, 'src', 'health', 'health.module.ts'), '\n// an edit\n');
-    await waitUntil(() => listening() >= 2, 20_000, 'a restart after the edit');
+    await waitUntil(() => listening() >= 2, 60_000, 'a restart after the edit');
     const restartMs = Date.now() - edited;
     note(`[dev loop] edit -> listening again: ${restartMs} ms`);
     // The 3 s target is a figure to read (printed above; 1.4-1.7 s on an idle machine), not an assertion:
-    // a timed test fails whenever the shared machine is busy. This bound only tells a restart from a hang.
-    expect(restartMs).toBeLessThan(30_000);
+    // a timed test fails whenever the shared machine is busy (20 s was exceeded under the full suite on a
+    // machine shared by five). This bound only tells a restart from a hang.
+    expect(restartMs).toBeLessThan(60_000);
 
     // The token was signed before the restart and the user was stored before it.
     const me = await fetch(`${url}/api/auth/me`, {

@@ -13,7 +13,7 @@ import {
 } from './watch-session';
 
 /** How long a new app waits for the previous one of its session to close and free the port. */
-const PREVIOUS_APP_GRACE_MS = 10_000;
+const PREVIOUS_APP_GRACE_MS = 20_000;
 
 function dbCli(): string {
   const built = join(__dirname, 'db-cli.js');

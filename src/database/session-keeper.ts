@@ -12,8 +12,8 @@ import {
   type WatchSession,
 } from './watch-session';
 
-/** How long the keeper waits, once the session has ended, for its last app to close its connection. */
-const LAST_APP_GRACE_MS = 10_000;
+/** How long the keeper waits, once the session has ended, for its last app to close (it gives up at 15 s). */
+const LAST_APP_GRACE_MS = 20_000;
 
 type Say = (line: string) => void;
 
@@ -25,7 +25,7 @@ export function nodeArgsFor(script: string): string[] {
 }
 
 /** Resolves with the `MONGO_URI=` line's URI a process prints on stdout; rejects if it exits first. */
-export function readUriLine(child: ReturnType<typeof spawn>): Promise<string> {
+function readUriLine(child: ReturnType<typeof spawn>): Promise<string> {
   return new Promise((resolve, reject) => {
     child.once('exit', (code) =>
       reject(new Error(`the database did not start (exit code ${code})`)),

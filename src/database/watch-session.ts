@@ -28,6 +28,9 @@ export const sessionFiles = (sessionPid: number, dir = '.data'): SessionFiles =>
 });
 
 const WATCHING_NEST_CLI = /(^|[\s/])nest(\.js)?\s+start\b.*\s(--watch|-w)\b/;
+
+/** Whether a command line (as `ps -o args` prints it) is the Nest CLI in watch mode. */
+export const isWatchingNestCli = (args: string) => WATCHING_NEST_CLI.test(args);
 const POLL_MS = 250;
 
 function parentAndCommand(pid: number): { ppid: number; args: string } | undefined {
@@ -59,7 +62,7 @@ export function findWatchSession(): WatchSession | undefined {
   for (let depth = 0; depth < 3 && pid > 1; depth += 1) {
     const found = parentAndCommand(pid);
     if (!found) return undefined;
-    if (WATCHING_NEST_CLI.test(found.args)) return { pid, parentPid: found.ppid };
+    if (isWatchingNestCli(found.args)) return { pid, parentPid: found.ppid };
     pid = found.ppid;
   }
   return undefined;
