@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core';
 import { createSale } from './factories/catalog.factory';
 import { registerUsers } from './factories/users.factory';
 import { itWithChromium, launchChromium, type Chromium } from './support/browser';
+import { note } from './support/notes';
 import { execute, fillParameter, openOperation } from './support/swagger-ui-page';
 import { adminToken, baseUrl, createTestApp, http, uniqueDatabaseName } from './support/test-app';
 
@@ -21,6 +22,9 @@ interface PageView {
   statuses: string[];
   buyers: string[];
 }
+
+/** A page's globalThis, as the snippet's wrapper below leaves it. */
+type PageGlobal = { streamView: PageView };
 
 describe('the live sale stream in a real browser (e2e, Chromium)', () => {
   let app: NestFastifyApplication;
@@ -44,14 +48,16 @@ describe('the live sale stream in a real browser (e2e, Chromium)', () => {
   });
 
   itWithChromium(
-    "Swagger UI's Execute on the stream answers the sale as JSON within seconds",
+    "Swagger UI's Execute on the stream shows the sale as JSON, instead of spinning",
     async () => {
       const sale = await createSale(app, admin, { totalQuantity: 3 });
       const block = await openOperation(page, 'sales', 'SaleStreamsController_events');
       await fillParameter(block, 'id', sale.id);
+      // Before, the panel spun "LOADING" for as long as the stream stayed open: it never showed. The
+      // bound leaves room for a loaded machine (screenshot included); idle, it shows in well under 1 s.
       const started = Date.now();
-      const answer = await execute(page, block, 'stream-snapshot', 5_000);
-      expect(Date.now() - started).toBeLessThan(5_000);
+      const answer = await execute(page, block, 'stream-snapshot', 10_000);
+      note(`[stream] Swagger UI's Execute on the stream answered in ${Date.now() - started} ms`);
       expect(answer.status).toBe(200);
       expect(JSON.parse(answer.body)).toMatchObject({
         id: sale.id,
@@ -76,7 +82,10 @@ describe('the live sale stream in a real browser (e2e, Chromium)', () => {
       const addBuyers = (items) => view.buyers.push(...items.map((item) => item.username));
       ${snippet}
     })()`);
-    await page.waitForFunction('window.streamView.statuses.length > 0');
+    // Functions, not strings: Swagger UI's CSP allows no eval in the page.
+    await page.waitForFunction(
+      () => (globalThis as unknown as PageGlobal).streamView.statuses.length > 0,
+    );
     await Promise.all(
       buyers.map((buyer) =>
         http(app)
@@ -86,7 +95,9 @@ describe('the live sale stream in a real browser (e2e, Chromium)', () => {
           .expect(201),
       ),
     );
-    await page.waitForFunction("window.streamView.statuses.includes('sold_out')");
+    await page.waitForFunction(() =>
+      (globalThis as unknown as PageGlobal).streamView.statuses.includes('sold_out'),
+    );
     const shown = await page.evaluate<PageView>('window.streamView');
     expect(shown.statuses.at(-1)).toBe('sold_out');
     expect(new Set(shown.buyers)).toEqual(new Set(buyers.map((buyer) => buyer.username)));
