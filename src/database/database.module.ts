@@ -33,14 +33,14 @@ import { TransactionRunner } from './transaction-runner';
  */
 async function adaptToServer(
   connection: Connection,
-  ledgerWriteConcern: string,
+  writeConcernSetting: string,
 ): Promise<Connection> {
   // Without the `create` command, collections come into being on first insert or index build.
   if (!(await supportsCreateCommand(connection.db!))) {
     (connection.config as { autoCreate?: boolean }).autoCreate = false;
   }
   const server = await inspectServer(connection);
-  openCollectionsByLedgerRules(connection.db!, ledgerRulesFor(ledgerWriteConcern, server));
+  openCollectionsByLedgerRules(connection.db!, ledgerRulesFor(writeConcernSetting, server));
   reportOutages(connection);
   return connection;
 }
