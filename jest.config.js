@@ -23,6 +23,7 @@ module.exports = {
       testMatch: ['<rootDir>/src/**/*.spec.ts'],
       transform: tsJest,
       transformIgnorePatterns,
+      setupFiles: ['<rootDir>/test/support/quiet-output.ts'],
     },
     {
       displayName: 'e2e',
@@ -33,7 +34,10 @@ module.exports = {
       transformIgnorePatterns,
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      setupFiles: ['<rootDir>/test/support/standin-workarounds.js'],
+      setupFiles: [
+        '<rootDir>/test/support/standin-workarounds.js',
+        '<rootDir>/test/support/quiet-output.ts',
+      ],
       slowTestThreshold: 30,
     },
   ],

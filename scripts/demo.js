@@ -33,12 +33,25 @@ async function call(method, path, { token, body, expect } = {}) {
     );
   }
   const payload = await response.json().catch(() => ({}));
+  // A rate limit is not a wrong setting: say so before any step blames its own inputs.
+  if (response.status === 429) throw new DemoError(rateLimited(method, path, response, payload));
   if (expect && response.status !== expect) {
     throw new DemoError(
       `${method} ${path} answered ${response.status}: ${JSON.stringify(payload)}`,
     );
   }
   return { status: response.status, body: payload };
+}
+
+function rateLimited(method, path, response, payload) {
+  const wait = response.headers.get('retry-after');
+  const scope = path.startsWith('/auth/')
+    ? 'register + login are limited per IP (THROTTLE_AUTH_LIMIT per THROTTLE_TTL seconds; each demo run makes 5)'
+    : 'the service limits requests per client (THROTTLE_* in .env)';
+  return (
+    `${method} ${path} was rate limited (429 ${payload.code ?? 'TOO_MANY_REQUESTS'}): ${scope}; ` +
+    `run the demo again ${wait ? `in ${wait} s` : 'in a minute'}`
+  );
 }
 
 function table(rows) {

@@ -35,6 +35,9 @@ function startDatabase() {
     [require.resolve('ts-node/dist/bin.js'), '--transpile-only', 'src/database/db-cli.ts'],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
+      // Its own process group: Ctrl-C at the terminal must not stop the database under the running
+      // app (ERROR lines, a "stopped on its own" exit); stopAll stops it last, the watchdog if we die.
+      detached: true,
     },
   );
   return new Promise((resolve, reject) => {

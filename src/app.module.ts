@@ -1,12 +1,11 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/guards/jwt-auth.guard';
 import { RolesGuard } from './auth/guards/roles.guard';
 import { ThrottlingModule, throttlerGuardProvider } from './common/throttling/throttling.module';
-import { validateEnvironment } from './config/env.validation';
+import { appConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
@@ -43,14 +42,7 @@ export class AppModule {
   static forRoot(overrides: Record<string, string> = {}): DynamicModule {
     return {
       module: AppModule,
-      imports: [
-        ConfigModule.forRoot({
-          isGlobal: true,
-          cache: true,
-          validate: (raw) => validateEnvironment({ ...raw, ...overrides }),
-        }),
-        ...featureModules,
-      ],
+      imports: [appConfigModule(overrides), ...featureModules],
       // Global guards run in this order: authenticate, authorize, then throttle (keyed by the user).
       providers: [
         { provide: APP_GUARD, useClass: JwtAuthGuard },

@@ -13,7 +13,10 @@ export function setApiPrefix(app: NestFastifyApplication): void {
   app.setGlobalPrefix('api', { exclude: [{ path: 'health', method: RequestMethod.GET }] });
 }
 
-/** Everything main.ts and the e2e tests share: prefix, validation, errors, docs, CORS, shutdown hooks. */
+/**
+ * Everything main.ts and the e2e tests share: prefix, validation, errors, docs, CORS. How the process
+ * stops on a signal is main.ts's business (stop-on-signals.ts; Nest's hooks in a cluster worker).
+ */
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   setApiPrefix(app);
   app.useGlobalPipes(
@@ -37,7 +40,5 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   };
   if (swaggerEnabled(docs)) setupOpenApi(app);
   enableCors(app);
-
-  app.enableShutdownHooks();
   return app;
 }

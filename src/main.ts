@@ -15,6 +15,7 @@ import { runClusterPrimary } from './cluster/cluster-primary';
 import { closeWhenPrimaryAsks } from './cluster/cluster-worker';
 import { configureApp } from './configure-app';
 import { createAdapter } from './main-adapter';
+import { stopOnSignals } from './stop-on-signals';
 
 /**
  * Validates the environment (and .env, as ConfigModule will read it) before Nest starts, so that a bad
@@ -35,6 +36,8 @@ async function serve(env: EnvironmentVariables): Promise<void> {
     },
   );
   configureApp(app);
+  if (cluster.isWorker) app.enableShutdownHooks();
+  else stopOnSignals(app);
   await app.listen(env.PORT, env.HOST);
   // In a cluster the primary prints the one boot line, once every worker listens.
   if (cluster.isWorker) closeWhenPrimaryAsks(app);

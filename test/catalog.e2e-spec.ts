@@ -25,7 +25,6 @@ describe('products and sales (e2e)', () => {
       expect(response.body).toEqual({
         id: expect.stringMatching(/^[0-9a-f]{24}$/),
         name: 'Phone',
-        description: '',
         price: 19.99,
         createdAt: expect.any(String),
       });
@@ -58,6 +57,32 @@ describe('products and sales (e2e)', () => {
         .expect(400);
       expect(response.body.details).toEqual({
         price: ['price must be a number with at most 2 decimals'],
+      });
+    });
+
+    it.each([
+      ['the string "129.99"', '129.99', 'price must be a number'],
+      ['a negative price', -1, 'price must not be less than 0'],
+      ['a price above the cap', 2_000_000_000, 'price must not be greater than 1000000000'],
+    ])('answers %s with one message about the price', async (_case, price, message) => {
+      const response = await http(app)
+        .post('/api/products')
+        .auth(admin, { type: 'bearer' })
+        .send({ name: 'x', price })
+        .expect(400);
+      expect(response.body.details).toEqual({ price: [message] });
+    });
+
+    it('answers a product without description without the key (not ""), as listed too', async () => {
+      const created = await createProduct(app, admin, { name: 'Plain', description: undefined });
+      expect(created).not.toHaveProperty('description');
+      const listed = await http(app).get('/api/products?limit=100').expect(200);
+      const plain = (listed.body.items as Array<{ id: string }>).find((p) => p.id === created.id);
+      expect(plain).toEqual({
+        id: created.id,
+        name: 'Plain',
+        price: 129.99,
+        createdAt: expect.any(String),
       });
     });
 

@@ -60,13 +60,25 @@ describe('the public CI workflow (.github/workflows/ci.yml)', () => {
     expect(Object.keys(workflow.jobs).sort()).toEqual(['checks', 'replica-set', 'standalone']);
   });
 
-  it.each(Object.keys(workflow.jobs))('job %s: Node 20, then npm ci before anything else', (id) => {
+  it.each(Object.keys(workflow.jobs))('job %s: npm ci before anything else', (id) => {
     const job = workflow.jobs[id];
     expect(job['runs-on']).toBe('ubuntu-latest');
-    const setupNode = job.steps.find((step) => step.uses?.startsWith('actions/setup-node@'));
-    expect(setupNode?.with?.['node-version']).toBe(20);
     const npmRuns = runs(job).filter((run) => run.startsWith('npm '));
     expect(npmRuns[0]).toBe('npm ci');
+  });
+
+  // Node 20 reached end of life in April 2026: the suite runs on both supported lines (22 and 24 LTS).
+  const nodeVersionOf = (job: Job) =>
+    job.steps.find((step) => step.uses?.startsWith('actions/setup-node@'))?.with?.['node-version'];
+
+  it('checks the code on Node 24', () => {
+    expect(nodeVersionOf(workflow.jobs.checks)).toBe(24);
+  });
+
+  it.each(databaseJobs)('job %s runs the suite on Node 22 and 24', (id) => {
+    const job = workflow.jobs[id];
+    expect(job.strategy!.matrix.node).toEqual([22, 24]);
+    expect(nodeVersionOf(job)).toBe('${{ matrix.node }}');
   });
 
   it('lints, checks the format, typechecks and builds', () => {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { testRedisPrefix } from './support/throttle-storage';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ import {
   type Watched,
 } from './support/processes';
 import { databaseUri, uniqueDatabaseName } from './support/test-app';
+import { note } from './support/notes';
 
 /**
  * CLUSTER_WORKERS: the built service (`node dist/main.js`) as N workers on one port under a primary,
@@ -44,7 +45,7 @@ describe('CLUSTER_WORKERS: several workers on one port (e2e, real processes)', (
       NODE_ENV: 'test',
       BCRYPT_ROUNDS: '4',
       CLUSTER_WORKERS: '2',
-      REDIS_PREFIX: `test-${randomBytes(4).toString('hex')}:`,
+      REDIS_PREFIX: testRedisPrefix(),
       ...env,
     });
     if (!('REDIS_URL' in env)) delete base.REDIS_URL;
@@ -131,9 +132,7 @@ describe('CLUSTER_WORKERS: several workers on one port (e2e, real processes)', (
       expect(code).toBe(0);
       await waitUntil(() => tree.every((pid) => !isRunning(pid)), 5_000, 'every process gone');
       expect(await portOpen(port)).toBe(false);
-      console.log(
-        `[cluster] SIGTERM to the primary: everything gone after ${Date.now() - sent} ms`,
-      );
+      note(`[cluster] SIGTERM to the primary: everything gone after ${Date.now() - sent} ms`);
     },
     180_000,
   );

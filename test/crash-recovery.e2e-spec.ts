@@ -12,6 +12,7 @@ import {
   databaseUri,
   uniqueDatabaseName,
 } from './support/test-app';
+import { note } from './support/notes';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const FAST_RECONCILER = { RECONCILE_INTERVAL_MS: '300', PURCHASE_PENDING_TIMEOUT_MS: '1000' };
@@ -114,7 +115,7 @@ describe('crash recovery (e2e)', () => {
       const { confirmed } = await expectConsistent(db, id);
       const kept = new Set(confirmed.map((r) => String(r._id)));
       expect(accepted.every((purchaseId) => kept.has(purchaseId))).toBe(true);
-      console.log(
+      note(
         `[crash] ${accepted.length} accepted before the kill, ${confirmed.length} purchases kept`,
       );
     } finally {

@@ -12,6 +12,7 @@ import {
   watch,
   type Watched,
 } from './support/processes';
+import { note } from './support/notes';
 
 /** The stand-in on a fixed port, so that it can come back where the service expects it. */
 async function startStandIn(port: number): Promise<Watched> {
@@ -79,9 +80,7 @@ describe('a database outage under a running service (e2e, real processes)', () =
     const log = app.output.join('');
     expect(log.match(/The database is unreachable/g)).toHaveLength(1);
     expect(log).not.toMatch(/\n\s+at /); // no stack trace per request
-    console.log(
-      `[outage] 503 after ${answers.map((a) => a.ms).join(', ')} ms; health ${health.ms} ms`,
-    );
+    note(`[outage] 503 after ${answers.map((a) => a.ms).join(', ')} ms; health ${health.ms} ms`);
   }, 30_000);
 
   // Continues the scenario above: the database is down when this starts.
@@ -107,7 +106,7 @@ describe('a database outage under a running service (e2e, real processes)', () =
       5_000,
       'a second outage line',
     );
-    console.log(`[outage] healthy again ${back} ms after the database came back`);
+    note(`[outage] healthy again ${back} ms after the database came back`);
   }, 60_000);
 });
 

@@ -1,6 +1,14 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { cleanEnvironment, ROOT, watch } from './support/processes';
-import { ADMIN, baseUrl, createTestApp, uniqueDatabaseName } from './support/test-app';
+import {
+  ADMIN,
+  baseUrl,
+  createTestApp,
+  http,
+  uniqueDatabaseName,
+  withTestApp,
+} from './support/test-app';
+import { note } from './support/notes';
 
 describe('npm run demo (e2e, against a test app)', () => {
   let app: NestFastifyApplication;
@@ -11,12 +19,12 @@ describe('npm run demo (e2e, against a test app)', () => {
   afterAll(() => app.close());
 
   /** `npm run demo` against the test app, as a newcomer runs it; its exit code and whole output. */
-  async function runDemo(env: Record<string, string>) {
+  async function runDemo(env: Record<string, string>, url = baseUrl(app)) {
     const demo = watch(
       'npm',
       ['run', '--silent', 'demo'],
       ROOT,
-      cleanEnvironment({ DEMO_API_URL: baseUrl(app), ...env }),
+      cleanEnvironment({ DEMO_API_URL: url, ...env }),
     );
     const { code } = await demo.exited;
     return { code, output: demo.output() };
@@ -28,7 +36,7 @@ describe('npm run demo (e2e, against a test app)', () => {
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
     });
-    console.log(output);
+    note(`[demo] ${output.trim().split('\n').at(-1)}`);
     expect({ code, output }).toMatchObject({ code: 0 });
     for (const heading of [
       /== 1\. Register 4 users/,
@@ -59,5 +67,24 @@ describe('npm run demo (e2e, against a test app)', () => {
     expect(code).toBe(1);
     expect(output).toMatch(/demo stopped: the admin cannot log in \(401 INVALID_CREDENTIALS\)/);
     expect(output).not.toMatch(/\n\s+at /);
+  }, 30_000);
+
+  it('says the service is rate limiting, not that the admin cannot log in, on a 429', async () => {
+    await withTestApp(uniqueDatabaseName(), { THROTTLE_AUTH_LIMIT: '1' }, async (limited) => {
+      // The one login this IP may make in the window is spent, as by a demo run a moment earlier.
+      await http(limited)
+        .post('/api/auth/login')
+        .send({ email: ADMIN.email, password: ADMIN.password })
+        .expect(200);
+      const { code, output } = await runDemo(
+        { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
+        baseUrl(limited),
+      );
+      expect(code).toBe(1);
+      expect(output).toMatch(
+        /demo stopped: POST \/auth\/login was rate limited \(429 TOO_MANY_REQUESTS\): register \+ login are limited per IP .*run the demo again in \d+ s/,
+      );
+      expect(output).not.toMatch(/cannot log in|ADMIN_EMAIL/);
+    });
   }, 30_000);
 });

@@ -12,6 +12,7 @@ import {
   watch,
   type Watched,
 } from './support/processes';
+import { note } from './support/notes';
 
 const json = { 'content-type': 'application/json' };
 
@@ -26,8 +27,8 @@ describe('npm run start:dev keeps its state across watch restarts (e2e, real pro
   beforeAll(() => {
     checkout = scratchCheckout();
   });
+  afterEach(() => killTree(dev));
   afterAll(() => {
-    killTree(dev);
     rmSync(checkout, { recursive: true, force: true });
   });
 
@@ -64,7 +65,7 @@ describe('npm run start:dev keeps its state across watch restarts (e2e, real pro
     appendFileSync(join(checkout, 'src', 'health', 'health.module.ts'), '\n// an edit\n');
     await waitUntil(() => listening() >= 2, 20_000, 'a restart after the edit');
     const restartMs = Date.now() - edited;
-    console.log(`[dev loop] edit -> listening again: ${restartMs} ms`);
+    note(`[dev loop] edit -> listening again: ${restartMs} ms`);
     // The 3 s target is a figure to read (printed above; 1.4-1.7 s on an idle machine), not an assertion:
     // a timed test fails whenever the shared machine is busy. This bound only tells a restart from a hang.
     expect(restartMs).toBeLessThan(30_000);
@@ -79,8 +80,29 @@ describe('npm run start:dev keeps its state across watch restarts (e2e, real pro
 
     const tree = descendants(dev.process.pid!);
     dev.process.kill('SIGTERM');
-    await dev.exited;
+    const { code } = await dev.exited;
     await waitUntil(() => tree.every((pid) => !isRunning(pid)), 10_000, 'every process gone');
     expect(await portOpen(port)).toBe(false);
+    expect(code).toBe(0);
+    expect(dev.output()).not.toMatch(/\bERROR\b/);
+  }, 150_000);
+
+  it('Ctrl-C (SIGINT to the whole process group) exits 0 with no ERROR line and leaves nothing', async () => {
+    const port = await freePort();
+    dev = watch(
+      'npm',
+      ['run', 'start:dev'],
+      checkout,
+      cleanEnvironment({ PORT: String(port), BCRYPT_ROUNDS: '4' }),
+      { detached: true },
+    );
+    await dev.waitForOutput(/Listening on http/, 90_000);
+    const tree = descendants(dev.process.pid!);
+    process.kill(-dev.process.pid!, 'SIGINT');
+    const { code, signal } = await dev.exited;
+    await waitUntil(() => tree.every((pid) => !isRunning(pid)), 10_000, 'every process gone');
+    expect(await portOpen(port)).toBe(false);
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    expect(dev.output()).not.toMatch(/\bERROR\b|stopped on its own/);
   }, 150_000);
 });

@@ -12,6 +12,7 @@ import {
   databaseUri,
   uniqueDatabaseName,
 } from './support/test-app';
+import { note } from './support/notes';
 
 /**
  * One runner for the periodic jobs among several instances on one database: the lease in MongoDB, seen
@@ -93,7 +94,7 @@ describe('one job runner among instances (e2e)', () => {
         TTL_MS + 3_000,
         'the survivor holding the lease',
       );
-      console.log(`[job lease] clean close: the other instance took over after ${tookOver} ms`);
+      note(`[job lease] clean close: the other instance took over after ${tookOver} ms`);
       const sale = await createSale(survivor, admin, { startTime: secondsFromNow(1) });
       await waitUntil(
         async () => (await storedSale(db, sale.id)).status === 'active',
@@ -154,9 +155,7 @@ describe('one job runner among instances (e2e)', () => {
         TTL_MS + 5_000,
         'the scheduled sale opened by the surviving process',
       );
-      console.log(
-        `[job lease] SIGKILL: the sale opened ${Date.now() - killedAt} ms after the kill`,
-      );
+      note(`[job lease] SIGKILL: the sale opened ${Date.now() - killedAt} ms after the kill`);
       expect(pidOf((await leaseDocument(db))?.holder)).toBe(survivor.process.pid);
       expect(survivor.output.join('')).toMatch(/This instance is now the job runner/);
     }, 120_000);

@@ -2,6 +2,7 @@ import type { Config } from '@jest/types';
 import { Interleaver, type Parked } from './support/interleaver';
 import { buyer, farFuture, LedgerLab } from './support/ledger-lab';
 import { ScheduleExplorer, type Dependent } from './support/schedule-explorer';
+import { note } from './support/notes';
 
 /**
  * The ledger's promise under staged interleavings of the real service code on the real database:
@@ -275,7 +276,7 @@ describe('the purchase ledger under staged interleavings (e2e)', () => {
         }),
       );
       expect(tally.complete).toBeGreaterThan(0);
-      console.log(
+      note(
         `[interleavings] ${tally.plans} plans: ${tally.runs} orderings run (${tally.complete} to the ` +
           `end, the rest cut short as equivalent to one already run) in ${Math.round(performance.now() - started)} ms`,
       );

@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   cleanEnvironment,
@@ -14,6 +15,7 @@ import {
   watch,
   type Watched,
 } from './support/processes';
+import { note } from './support/notes';
 
 /**
  * The real `npm start` (build, then the service with its embedded database) in a scratch copy of the
@@ -34,7 +36,7 @@ describe('npm start as one well-behaved process (e2e, real processes)', () => {
   afterEach(() => killTree(started, leftovers));
   afterAll(() => rmSync(checkout, { recursive: true, force: true }));
 
-  async function npmStart() {
+  async function npmStart({ detached = false } = {}) {
     const port = await freePort();
     started = watch(
       'npm',
@@ -45,6 +47,7 @@ describe('npm start as one well-behaved process (e2e, real processes)', () => {
         JWT_SECRET: 'test-secret-that-is-at-least-32-characters-long',
         EMBEDDED_DB_PATH: join(checkout, '.data', 'mongod'),
       }),
+      { detached },
     );
     await started.waitForOutput(/Listening on http:\/\/\S+:\d+/, BUILD_AND_BOOT_MS - 20_000);
     // The boot log announces the health route where it is, /health (Nest's own `{/api/health}` is gone).
@@ -75,7 +78,7 @@ describe('npm start as one well-behaved process (e2e, real processes)', () => {
       await npm.exited;
       await expectNothingLeft(tree, port);
       const elapsed = Date.now() - sent;
-      console.log(`[npm start] SIGTERM to npm: everything gone after ${elapsed} ms`);
+      note(`[npm start] SIGTERM to npm: everything gone after ${elapsed} ms`);
       expect(elapsed).toBeLessThan(5_000);
     },
     BUILD_AND_BOOT_MS,
@@ -98,10 +101,80 @@ describe('npm start as one well-behaved process (e2e, real processes)', () => {
       const { npm, port, tree, service, database } = await npmStart();
       process.kill(service, 'SIGKILL');
       const elapsed = await waitUntil(() => !isRunning(database), 5_000, 'database gone');
-      console.log(`[npm start] kill -9 of the service: database gone after ${elapsed} ms`);
+      note(`[npm start] kill -9 of the service: database gone after ${elapsed} ms`);
       const { code } = await npm.exited;
       expect(code).not.toBe(0);
       await expectNothingLeft(tree, port);
+    },
+    BUILD_AND_BOOT_MS,
+  );
+
+  it(
+    'Ctrl-C (SIGINT to the whole process group) exits 0 with no ERROR line and leaves nothing',
+    async () => {
+      // npm, the service and (before the fix) the embedded database all in the terminal's group.
+      const { npm, port, tree } = await npmStart({ detached: true });
+      process.kill(-npm.process.pid!, 'SIGINT');
+      const { code, signal } = await npm.exited;
+      await expectNothingLeft(tree, port);
+      expect({ code, signal }).toEqual({ code: 0, signal: null });
+      expect(npm.output()).not.toMatch(/\bERROR\b/);
+      expect(npm.output()).not.toMatch(/stopped on its own/);
+    },
+    BUILD_AND_BOOT_MS,
+  );
+
+  it(
+    'SIGTERM to npm exits 0 with no ERROR line',
+    async () => {
+      const { npm, port, tree } = await npmStart();
+      npm.process.kill('SIGTERM');
+      const { code } = await npm.exited;
+      await expectNothingLeft(tree, port);
+      expect(code).toBe(0);
+      expect(npm.output()).not.toMatch(/\bERROR\b/);
+    },
+    BUILD_AND_BOOT_MS,
+  );
+
+  const buildIfChanged = () =>
+    spawnSync(process.execPath, ['scripts/build-if-changed.js'], {
+      cwd: checkout,
+      encoding: 'utf8',
+    });
+
+  it(
+    'starts without building when dist/ was built from the same sources',
+    async () => {
+      expect(buildIfChanged().status).toBe(0);
+      const { npm, port, tree } = await npmStart();
+      expect(npm.output()).toMatch(/dist\/ is up to date with src\/ .*: not rebuilding/);
+      expect(npm.output()).not.toMatch(/building dist\/ \(nest build\)/);
+      npm.process.kill('SIGTERM');
+      await npm.exited;
+      await expectNothingLeft(tree, port);
+    },
+    BUILD_AND_BOOT_MS,
+  );
+
+  it(
+    'rebuilds when a source changed even if its mtime is older than dist/ (git checkout of an old file)',
+    () => {
+      expect(buildIfChanged().status).toBe(0);
+      const source = join(checkout, 'src', 'health', 'health.module.ts');
+      const original = readFileSync(source, 'utf8');
+      appendFileSync(source, "\nexport const CHECKED_OUT = 'an older version';\n");
+      const longAgo = new Date('2001-01-01T00:00:00Z');
+      utimesSync(source, longAgo, longAgo);
+      try {
+        const build = buildIfChanged();
+        expect(build.status).toBe(0);
+        expect(build.stderr).toMatch(/building dist\/ \(nest build\)/);
+        const built = readFileSync(join(checkout, 'dist', 'health', 'health.module.js'), 'utf8');
+        expect(built).toContain('an older version');
+      } finally {
+        writeFileSync(source, original);
+      }
     },
     BUILD_AND_BOOT_MS,
   );

@@ -1,9 +1,24 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { OpenAPIObject, OperationObject, ResponseObject } from '@nestjs/swagger';
+import type {
+  OpenAPIObject,
+  OperationObject,
+  ParameterObject,
+  ReferenceObject,
+  RequestBodyObject,
+  ResponseObject,
+  SchemaObject,
+} from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { createSale } from './factories/catalog.factory';
 import { buildRegistration, registerUser } from './factories/users.factory';
 import { SseClient } from './support/sse-client';
-import { adminToken, baseUrl, createTestApp, http, uniqueDatabaseName } from './support/test-app';
+import {
+  adminToken,
+  baseUrl,
+  createTestApp,
+  http,
+  uniqueDatabaseName,
+  withTestApp,
+} from './support/test-app';
 
 type Operation = OperationObject & { method: string; path: string };
 type ErrorExample = {
@@ -230,6 +245,56 @@ describe('the OpenAPI document as clients use it (e2e)', () => {
       ]);
     } finally {
       await proxied.close();
+    }
+  });
+
+  it('names the request origin, never "", when PUBLIC_URL= and SWAGGER_ENABLED= are empty (.env.example)', async () => {
+    const saved = {
+      PUBLIC_URL: process.env.PUBLIC_URL,
+      SWAGGER_ENABLED: process.env.SWAGGER_ENABLED,
+    };
+    Object.assign(process.env, { PUBLIC_URL: '', SWAGGER_ENABLED: '' });
+    try {
+      await withTestApp(database, {}, async (fromEnvExample) => {
+        const doc = JSON.parse((await http(fromEnvExample).get('/api-doc').expect(200)).text);
+        expect(doc.servers).toEqual([{ url: baseUrl(fromEnvExample) }]);
+      });
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+
+  it('types every path parameter as an id with an example, so importers can send the request', () => {
+    const ids = all.flatMap((operation) =>
+      ((operation.parameters ?? []) as ParameterObject[]).filter((p) => p.in === 'path'),
+    );
+    expect(ids.length).toBeGreaterThanOrEqual(6);
+    for (const parameter of ids) {
+      const schema = parameter.schema as SchemaObject;
+      expect(parameter).toMatchObject({ name: 'id', required: true });
+      expect(schema).toMatchObject({ type: 'string', pattern: '^[0-9a-fA-F]{24}$' });
+      expect(parameter.example).toMatch(new RegExp(schema.pattern!));
+      expect(schema.example).toBe(parameter.example);
+    }
+  });
+
+  it('gives every property of every request body an example', () => {
+    const schemas = spec.components!.schemas as Record<string, SchemaObject>;
+    const bodies = all.filter((operation) => operation.requestBody);
+    expect(bodies.length).toBeGreaterThanOrEqual(5);
+    for (const operation of bodies) {
+      const { schema } = (operation.requestBody as RequestBodyObject).content['application/json'];
+      const resolved = schemas[(schema as ReferenceObject).$ref.split('/').pop()!];
+      for (const [name, property] of Object.entries(resolved.properties ?? {})) {
+        expect([operation.path, name, (property as SchemaObject).example]).toEqual([
+          operation.path,
+          name,
+          expect.anything(),
+        ]);
+      }
     }
   });
 

@@ -5,6 +5,7 @@ import { createSale, secondsFromNow } from './factories/catalog.factory';
 import { registerUsers, type TestUser } from './factories/users.factory';
 import { expectStockInvariants } from './support/invariants';
 import { adminToken, createTestApp, http, uniqueDatabaseName } from './support/test-app';
+import { note } from './support/notes';
 
 type Outcome = { status: number; code?: string; user: TestUser; quantity: number; at: number };
 
@@ -32,7 +33,7 @@ describe('purchase storms (e2e, concurrent requests fired together)', () => {
     admin = await adminToken(app);
     users = await registerUsers(app, 300);
     const health = (await http(app).get('/health').expect(200)).body;
-    console.log(`[storms] database: ${health.engine}`);
+    note(`[storms] database: ${health.engine}`);
   }, 120_000);
   afterAll(() => app.close());
 

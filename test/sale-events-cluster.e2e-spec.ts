@@ -1,3 +1,4 @@
+import { testRedisPrefix } from './support/throttle-storage';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
 import { SaleEvents, type SaleEvent } from '../src/sales/events/sale-events';
@@ -24,7 +25,7 @@ describe('sale events across two instances on one database and one Redis (e2e)',
     if (!testRedis.available) return;
     const env = {
       REDIS_URL: testRedis.url!,
-      REDIS_PREFIX: `test-${randomBytes(4).toString('hex')}:`,
+      REDIS_PREFIX: testRedisPrefix(),
       // Long enough that only an event can make an instance's cached view change within a test.
       SALE_CACHE_TTL_MS: '10000',
     };
@@ -111,7 +112,7 @@ describe('sale events while Redis is unreachable (e2e)', () => {
       const deadPort = await freePort(); // nothing listens there
       const app = await createTestApp(uniqueDatabaseName(), {
         REDIS_URL: `redis://127.0.0.1:${deadPort}/0`,
-        REDIS_PREFIX: `test-${randomBytes(4).toString('hex')}:`,
+        REDIS_PREFIX: testRedisPrefix(),
       });
       try {
         const sale = await createSale(app, await adminToken(app), { totalQuantity: 3 });

@@ -20,6 +20,20 @@ const INTERVAL_MS = 400;
 const saleEvents = (client: SseClient) => client.named('sale').map((e) => e.data as SaleBody);
 const entries = (client: SseClient) =>
   client.named('purchases').flatMap((e) => (e.data as { items: Entry[] }).items);
+/**
+ * The README's EventSource snippet, event by event: render each `sale`, add each `purchases` event's
+ * buyers, and close (hear nothing more) at a sold-out or ended sale.
+ */
+function readmeSnippetBuyers(events: SseEvent[]): { buyers: string[]; closedOn?: string } {
+  const buyers: string[] = [];
+  for (const { event, data } of events) {
+    if (event === 'purchases')
+      buyers.push(...(data as { items: Entry[] }).items.map((e) => e.username));
+    const status = event === 'sale' ? (data as SaleBody).status : undefined;
+    if (status === 'sold_out' || status === 'ended') return { buyers, closedOn: status };
+  }
+  return { buyers };
+}
 const isSale = (status: string) => (e: SseEvent) =>
   e.event === 'sale' && (e.data as SaleBody).status === status;
 
@@ -117,7 +131,7 @@ describe('the live sale stream, one instance (e2e)', () => {
     ]);
   });
 
-  it('on sell-out sends the final sale and purchases, then ends the stream', async () => {
+  it('on sell-out sends the last buyers, then the final sale, then ends the stream', async () => {
     const sale = await createSale(app, admin, { totalQuantity: 2 });
     const client = await subscribe(sale.id);
     const [first, last] = await registerUsers(app, 2);
@@ -133,11 +147,34 @@ describe('the live sale stream, one instance (e2e)', () => {
       [1, first.username],
       [2, last.username],
     ]);
+    // The last buyer comes before the sold-out sale, which is the stream's last event.
+    const lastBuyerAt = client.events.findIndex(
+      (e) =>
+        e.event === 'purchases' &&
+        (e.data as { items: Entry[] }).items.some((item) => item.username === last.username),
+    );
+    const soldOutAt = client.events.findIndex(isSale('sold_out'));
+    expect(soldOutAt).toBe(client.events.length - 1);
+    expect(lastBuyerAt).toBeGreaterThanOrEqual(0);
+    expect(lastBuyerAt).toBeLessThan(soldOutAt);
     // A client arriving now gets the final state and the end at once.
     const after = await subscribe(sale.id);
     await after.ended;
     expect(after.events.map((e) => e.event)).toEqual(['sale']);
     expect(saleEvents(after)[0]).toMatchObject({ status: 'sold_out' });
+  });
+
+  it("the README's EventSource logic (stop at a final sale) sees every buyer of a sell-out", async () => {
+    const units = 6;
+    const sale = await createSale(app, admin, { totalQuantity: units });
+    const buyers = await registerUsers(app, units);
+    const client = await subscribe(sale.id);
+    await client.waitFor(() => true);
+    await Promise.all(buyers.map((buyer) => buy(buyer, sale.id).expect(201)));
+    await client.ended;
+    const shown = readmeSnippetBuyers(client.events);
+    expect(shown.closedOn).toBe('sold_out');
+    expect(new Set(shown.buyers)).toEqual(new Set(buyers.map((buyer) => buyer.username)));
   });
 
   it('coalesces a burst: far fewer sale events than purchases, the last with the final counts', async () => {
@@ -167,6 +204,24 @@ describe('the live sale stream, one instance (e2e)', () => {
       new Set(buyers.map((b) => b.username)),
     );
     expect(entries(client)).toHaveLength(burst); // each buyer once
+  });
+
+  it('answers a client that asks for JSON (Swagger UI) with the sale, and ends; */* gets the stream', async () => {
+    // Scheduled an hour ahead: nothing changes the sale between the reads compared.
+    const sale = await createSale(app, admin, { startTime: secondsFromNow(3600) });
+    const current = (await http(app).get(`/api/sales/${sale.id}`).expect(200)).body as SaleBody;
+    const snapshot = await http(app)
+      .get(`/api/sales/${sale.id}/events`)
+      .set('accept', 'application/json')
+      .expect(200);
+    expect(snapshot.headers['content-type']).toMatch(/^application\/json/);
+    expect(snapshot.body).toEqual(current);
+    const curl = await SseClient.connect(`${baseUrl(app)}/api/sales/${sale.id}/events`, {
+      headers: { accept: '*/*' },
+    });
+    open.push(curl);
+    expect(curl.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect((await curl.waitFor(() => true)).data).toEqual(current);
   });
 
   it('answers HEAD with the stream headers and nothing more', async () => {

@@ -1,5 +1,5 @@
+import { testRedisPrefix } from './support/throttle-storage';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { randomBytes } from 'node:crypto';
 import { createSale } from './factories/catalog.factory';
 import { registerUsers, type TestUser } from './factories/users.factory';
 import { itWhen, testRedis } from './support/conditional-tests';
@@ -85,7 +85,7 @@ async function expectOneTruth(
 
 describe('two instances on one database and one Redis (e2e)', () => {
   const database = uniqueDatabaseName();
-  const prefix = `scale-${randomBytes(4).toString('hex')}:`;
+  const prefix = testRedisPrefix();
   const apps: NestFastifyApplication[] = [];
   let admin: string;
   let users: TestUser[];

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { ADMIN } from './support/test-app';
 import { itWithChromium, launchChromium, SCREENSHOTS, type Chromium } from './support/browser';
 import { startChildApp, stopChildApp, type ChildApp } from './support/child-app';
+import { authorize, execute, fillBody, fillParameter, openOperation } from './support/swagger-ui';
 import { uniqueDatabaseName } from './support/test-app';
 
 /** A JSON call from the test itself, to seed what the browser then uses. */
@@ -17,38 +18,6 @@ async function api<T>(app: ChildApp, path: string, body: object, token?: string)
   });
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
-}
-
-/** Swagger UI names each operation block `operations-<tag>-<operationId>`. */
-async function openOperation(page: Page, tag: string, operationId: string): Promise<Locator> {
-  const block = page.locator(`#operations-${tag}-${operationId}`);
-  await block.locator('.opblock-summary').first().click();
-  await block.getByRole('button', { name: 'Try it out' }).click();
-  return block;
-}
-
-async function fillParameter(block: Locator, name: string, value: string): Promise<void> {
-  await block.locator(`tr[data-param-name="${name}"] input`).fill(value);
-}
-
-async function fillBody(block: Locator, body: object): Promise<void> {
-  await block.locator('textarea.body-param__text').fill(JSON.stringify(body));
-}
-
-/** Execute, then read the status and body from the live response panel, as a person would. */
-async function execute(
-  page: Page,
-  block: Locator,
-  step: string,
-): Promise<{ status: number; body: string; url: string }> {
-  await block.getByRole('button', { name: 'Execute' }).click();
-  const live = block.locator('.live-responses-table .response');
-  await live.first().waitFor({ timeout: 15_000 });
-  const status = Number((await live.locator('.response-col_status').first().innerText()).trim());
-  const body = await live.locator('.response-col_description pre').first().innerText();
-  const url = await block.locator('.request-url pre').first().innerText();
-  await block.screenshot({ path: join(SCREENSHOTS, `swagger-ui-${step}.png`) });
-  return { status, body, url };
 }
 
 describe('Swagger UI in a real browser (e2e, Chromium)', () => {
@@ -101,24 +70,19 @@ describe('Swagger UI in a real browser (e2e, Chromium)', () => {
       // POST /api/auth/login: a public route, so no token yet.
       const login = await openOperation(page, 'auth', 'AuthController_login');
       await fillBody(login, { email: buyer.email, password: buyer.password });
-      const loggedIn = await execute(page, login, '1-login');
+      const loggedIn = await execute(page, login, 'swagger-ui-1-login');
       expect(loggedIn.status).toBe(200);
       const token = (JSON.parse(loggedIn.body) as { accessToken: string }).accessToken;
       expect(token).toMatch(/^ey/);
 
       // Authorize with the bearer token, as the padlock dialog asks.
-      await page.locator('.scheme-container button.authorize').click();
-      const dialog = page.locator('.dialog-ux .modal-ux');
-      await dialog.locator('input').first().fill(token);
-      await dialog.locator('button.modal-btn.authorize').click();
-      await dialog.locator('button.modal-btn.auth-btn-done, button.btn-done').first().click();
-      await dialog.waitFor({ state: 'detached' });
+      await authorize(page, token);
 
       // GET /api/products with integer page and limit: sent as ?page=1&limit=5.
       const list = await openOperation(page, 'products', 'ProductsController_list');
       await fillParameter(list, 'page', '1');
       await fillParameter(list, 'limit', '5');
-      const listed = await execute(page, list, '2-products');
+      const listed = await execute(page, list, 'swagger-ui-2-products');
       expect(listed.status).toBe(200);
       expect(listed.url).toContain('page=1&limit=5');
       expect(JSON.parse(listed.body)).toMatchObject({ page: 1, limit: 5, total: 1 });
@@ -127,7 +91,7 @@ describe('Swagger UI in a real browser (e2e, Chromium)', () => {
       const purchase = await openOperation(page, 'purchases', 'PurchasesController_purchase');
       await fillParameter(purchase, 'id', sale.id);
       await fillBody(purchase, { quantity: 1 });
-      const bought = await execute(page, purchase, '3-purchase');
+      const bought = await execute(page, purchase, 'swagger-ui-3-purchase');
       expect(bought.status).toBe(201);
       expect(JSON.parse(bought.body)).toMatchObject({ saleId: sale.id, username: buyer.username });
 
@@ -136,7 +100,7 @@ describe('Swagger UI in a real browser (e2e, Chromium)', () => {
       await fillParameter(board, 'id', sale.id);
       await fillParameter(board, 'page', '1');
       await fillParameter(board, 'limit', '10');
-      const ranked = await execute(page, board, '4-leaderboard');
+      const ranked = await execute(page, board, 'swagger-ui-4-leaderboard');
       expect(ranked.status).toBe(200);
       expect(JSON.parse(ranked.body)).toMatchObject({
         total: 1,

@@ -8,7 +8,7 @@ export const DATABASE_INFO = Symbol('DATABASE_INFO');
 
 export async function resolveDatabaseInfo(
   connection: Connection,
-  target: Pick<DatabaseTarget, 'source' | 'keepsData'>,
+  target: Pick<DatabaseTarget, 'source' | 'keepsData' | 'outlivesService'>,
   mode: TransactionMode,
 ): Promise<DatabaseInfo> {
   const { version, topology } = await inspectServer(connection);
@@ -20,7 +20,7 @@ export async function resolveDatabaseInfo(
   return {
     ...partial,
     engine: describeEngine(partial),
-    durability: describeDurability(keepsData, source !== 'external'),
+    durability: describeDurability(keepsData, !(target.outlivesService ?? source === 'external')),
   };
 }
 

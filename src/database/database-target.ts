@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { EnvironmentVariables } from '../config/env.validation';
 import { startEmbeddedDatabase } from './embedded-database';
+import { joinWatchSession } from './session-database';
+import { findWatchSession } from './watch-session';
 
 export const DATABASE_TARGET = Symbol('DATABASE_TARGET');
 
@@ -11,6 +13,8 @@ export interface DatabaseTarget {
   source: string;
   /** Known for an embedded engine; undefined for MONGO_URI, whose server is asked instead. */
   keepsData?: boolean;
+  /** The database process outlives this service (a `nest start --watch` session's; MONGO_URI's is assumed to). */
+  outlivesService?: boolean;
   stop(): Promise<void>;
 }
 
@@ -23,6 +27,23 @@ export async function resolveDatabaseTarget(
     return { uri, source: 'external', stop: () => Promise.resolve() };
   }
   const logger = new Logger('Database');
+  const session =
+    config.get('NODE_ENV', { infer: true }) === 'development' ? findWatchSession() : undefined;
+  if (session !== undefined) {
+    logger.log(
+      `MONGO_URI is not set, under nest start --watch (pid ${session.pid}): the embedded database ` +
+        'is kept across restarts of the app and stopped when the session ends',
+    );
+    const kept = await joinWatchSession(session, (line) => logger.log(line));
+    // Not ours to stop: the session's keeper stops it when the CLI is gone.
+    return {
+      uri: kept.uri,
+      source: kept.engine,
+      keepsData: kept.keepsData,
+      outlivesService: true,
+      stop: () => Promise.resolve(),
+    };
+  }
   logger.log('MONGO_URI is not set: starting an embedded database');
   const embedded = await startEmbeddedDatabase({
     dbPath: config.get('EMBEDDED_DB_PATH', { infer: true }),

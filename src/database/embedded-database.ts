@@ -96,7 +96,8 @@ async function startMongoMemoryReplSet(
   // mongodb-memory-server starts its own watchdog beside mongod (mongo_killer.js), so a killed
   // service does not leave mongod running.
   const replSet = await MongoMemoryReplSet.create({
-    replSet: { count: 1, storageEngine: 'wiredTiger' },
+    // detached: Ctrl-C must reach the service, which stops mongod after closing its connection.
+    replSet: { count: 1, storageEngine: 'wiredTiger', spawn: { detached: true } },
     // A kept data folder holds the replica-set config with its host:port, so it needs a stable port.
     instanceOpts: dbPath ? [{ dbPath, port: PERSISTENT_PORT }] : undefined,
   });
@@ -130,7 +131,10 @@ function jongodbBinary(): string {
 async function startJongodb(
   onUnexpectedExit?: EmbeddedDatabaseOptions['onUnexpectedExit'],
 ): Promise<EmbeddedDatabase> {
-  const child = spawn(jongodbBinary(), [], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: Ctrl-C at a terminal signals the whole foreground group at once, and the
+  // database must not die beside the service (exit 130 read as a crash); the service stops it after
+  // closing its connection, and the watchdog if the service is killed outright.
+  const child = spawn(jongodbBinary(), [], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   forwardErrors(child);
   // An in-memory engine must not outlive the process that started it: on process.exit() this handler
   // stops it, after a kill -9 (no handler runs) the watchdog does.

@@ -3,7 +3,9 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { corsOrigins } from '../common/http/cors';
+import { OBJECT_ID_PATTERN } from '../common/pipes/parse-object-id.pipe';
 import type { EnvironmentVariables } from '../config/env.validation';
+import { describePathIds } from './path-ids';
 import { trustedServerUrl } from './server-url';
 
 const DOWNLOAD_NAME = 'flash-sale-openapi.json';
@@ -22,7 +24,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
     // Every route needs the token unless @Public() says `security: []` on it.
     .addSecurityRequirements('bearer')
     .build();
-  return SwaggerModule.createDocument(app, config);
+  return describePathIds(SwaggerModule.createDocument(app, config), OBJECT_ID_PATTERN);
 }
 
 /**

@@ -66,4 +66,9 @@ export class LeaderboardService {
   buyerCount(saleId: string): Promise<number> {
     return this.purchases.countConfirmed(new Types.ObjectId(saleId));
   }
+
+  /** Units bought by the buyers on the leaderboard now (their purchases' quantities). */
+  unitsListed(saleId: string): Promise<number> {
+    return this.purchases.sumConfirmedUnits(new Types.ObjectId(saleId));
+  }
 }

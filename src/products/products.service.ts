@@ -15,7 +15,8 @@ function toProductDto(product: StoredProduct): ProductDto {
   return {
     id: product._id.toHexString(),
     name: product.name,
-    description: product.description,
+    // No description is no key (not ""); products stored before this with '' read the same way.
+    ...(product.description ? { description: product.description } : {}),
     price: fromCents(product.priceCents),
     createdAt: product.createdAt,
   };
@@ -28,7 +29,7 @@ export class ProductsService {
   async create(dto: CreateProductDto): Promise<ProductDto> {
     const created = await this.products.create({
       name: dto.name,
-      description: dto.description ?? '',
+      description: dto.description || undefined,
       priceCents: toCents(dto.price),
     });
     return toProductDto(created.toObject());

@@ -17,9 +17,9 @@ export const testDatabase = {
   isStandalone: process.env.TEST_DB_TOPOLOGY === 'standalone',
 };
 
-/** Set by test/support/global-setup.ts: this run's own Redis database, or unset when none answers. */
+/** Set by test/support/test-redis.ts: this run's Redis, or unset when it has none. */
 export const testRedis = {
   url: process.env.TEST_REDIS_URL,
   available: process.env.TEST_REDIS_URL !== undefined,
-  skipReason: 'no Redis answering for this run (see test/support/global-setup.ts)',
+  skipReason: 'no Redis for this run: no redis-server binary and no TEST_REDIS_URL',
 };

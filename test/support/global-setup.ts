@@ -1,30 +1,11 @@
 import mongoose from 'mongoose';
-import { randomBytes } from 'node:crypto';
-import { claimRedisDatabase } from './redis-database';
+import { openNotes } from './notes';
+import { provideTestRedis } from './test-redis';
 import { inspectServer } from '../../src/database/database-info';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../src/database/embedded-database';
 
 declare global {
   var __TEST_DATABASE__: EmbeddedDatabase | undefined;
-  var __TEST_REDIS__: { base: string; url: string; owner: string } | undefined;
-}
-
-/**
- * Redis for the multi-instance specs: TEST_REDIS_BASE_URL (default redis://127.0.0.1:6379), one database
- * number claimed for this run and handed to workers as TEST_REDIS_URL. Without an answering Redis those
- * specs are skipped, saying so, except under CI, where .ci/run has started one and its absence is a failure.
- */
-async function claimRedis(): Promise<string> {
-  const base = process.env.TEST_REDIS_BASE_URL ?? 'redis://127.0.0.1:6379';
-  const owner = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const url = await claimRedisDatabase(base, owner);
-  if (!url) {
-    if (process.env.CI) throw new Error(`CI: no Redis answers at ${base} (.ci/run starts one)`);
-    return `none at ${base}: Redis specs skipped`;
-  }
-  globalThis.__TEST_REDIS__ = { base, url, owner };
-  process.env.TEST_REDIS_URL = url;
-  return url;
 }
 
 /**
@@ -55,18 +36,19 @@ export default async function globalSetup(): Promise<void> {
     process.env.TEST_DB_ENGINE ??= await probeEngine(process.env.MONGO_URI);
   } else {
     const database = await startEmbeddedDatabase({
-      log: (line) => console.log(`[test db] ${line}`),
+      log: (line) => process.stdout.write(`[test db] ${line}\n`),
     });
     globalThis.__TEST_DATABASE__ = database;
     process.env.MONGO_URI = database.uri;
     process.env.TEST_DB_ENGINE = database.engine;
   }
   process.env.TEST_DB_TOPOLOGY = await probeTopology(process.env.MONGO_URI);
-  const redis = await claimRedis();
-  console.log(
+  const redis = await provideTestRedis();
+  openNotes();
+  process.stdout.write(
     `\n[test db] engine: ${process.env.TEST_DB_ENGINE} at ${process.env.MONGO_URI}, ` +
       `${process.env.TEST_DB_TOPOLOGY}, MONGO_TRANSACTIONS=${process.env.MONGO_TRANSACTIONS ?? 'auto'}` +
-      `\n[test redis] ${redis}\n`,
+      `\n[test redis] ${redis}\n\n`,
   );
 }
 

@@ -1,7 +1,8 @@
-import { releaseRedisDatabase } from './redis-database';
+import { printNotes } from './notes';
+import { releaseTestRedis } from './test-redis';
 
 export default async function globalTeardown(): Promise<void> {
-  const redis = globalThis.__TEST_REDIS__;
-  if (redis) await releaseRedisDatabase(redis.base, redis.url, redis.owner).catch(() => undefined);
+  await releaseTestRedis().catch(() => undefined);
   await globalThis.__TEST_DATABASE__?.stop();
+  printNotes();
 }

@@ -5,8 +5,8 @@ import { freePort, isRunning, portOpen, waitUntil } from './processes';
 export const redisServerInstalled = spawnSync('redis-server', ['--version']).status === 0;
 
 /**
- * A redis-server of a test's own, on a free port, for tests that need Redis to die (the shared one on
- * 6379 is never stopped). No persistence: a restart comes back empty, as after a crash without AOF.
+ * A redis-server of its own, on a free port: the test run's (test-redis.ts), or a test's that needs
+ * Redis to die. No persistence: a restart comes back empty, as after a crash without AOF.
  */
 export class PrivateRedis {
   private child: ChildProcess | undefined;
@@ -40,10 +40,19 @@ export class PrivateRedis {
   }
 
   /** SIGKILL, as a crash: clients see their connections drop. */
-  async kill(): Promise<void> {
+  kill(): Promise<void> {
+    return this.signal('SIGKILL');
+  }
+
+  /** SIGTERM: a clean stop (nothing to save). */
+  stop(): Promise<void> {
+    return this.signal('SIGTERM');
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<void> {
     const pid = this.child?.pid;
     if (pid === undefined || !isRunning(pid)) return;
-    process.kill(pid, 'SIGKILL');
+    process.kill(pid, signal);
     await waitUntil(
       async () => !isRunning(pid) && !(await portOpen(this.port)),
       10_000,

@@ -1,8 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+} from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
 
@@ -106,13 +114,18 @@ export function cleanEnvironment(extra: Record<string, string>): NodeJS.ProcessE
   return { ...env, FORCE_COLOR: '0', NO_COLOR: '1', ...extra };
 }
 
+/**
+ * `detached`: the process leads a process group of its own, as a command started at a terminal does,
+ * so that a test can send a signal to the whole group as Ctrl-C does (`process.kill(-pid, 'SIGINT')`).
+ */
 export function watch(
   command: string,
   args: string[],
   cwd: string,
   env: NodeJS.ProcessEnv,
+  { detached = false }: { detached?: boolean } = {},
 ): Watched {
-  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd, env, detached, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => {
@@ -159,6 +172,38 @@ export function scratchCheckout(): string {
     if (/^(package(-lock)?\.json|tsconfig.*\.json|nest-cli.*\.json)$/.test(file)) {
       cpSync(join(ROOT, file), join(dir, file));
     }
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+/**
+ * What a fresh clone of this repository holds: every file git tracks or would add (nothing it ignores:
+ * no .env, dist/, .data/), as in the working tree; node_modules linked to save the install. Also the
+ * remembered mongod download failure (.data/cache), as scratchCheckout does, so an offline machine does
+ * not pay the download attempt again.
+ */
+export function repositoryCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'flash-sale-clone-'));
+  const files = execFileSync(
+    'git',
+    ['ls-files', '-z', '--cached', '--others', '--exclude-standard'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+    },
+  )
+    .split('\0')
+    .filter(Boolean);
+  // A file deleted in the working tree but still in git's index is left out, as its commit will.
+  for (const file of files.filter((each) => existsSync(join(ROOT, each)))) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    cpSync(join(ROOT, file), join(dir, file));
+  }
+  try {
+    cpSync(join(ROOT, '.data', 'cache'), join(dir, '.data', 'cache'), { recursive: true });
+  } catch {
+    // .data/cache exists only after a first boot.
   }
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   return dir;

@@ -8,6 +8,7 @@ import { AppModule } from '../../src/app.module';
 import { validateEnvironment } from '../../src/config/env.validation';
 import { configureApp } from '../../src/configure-app';
 import { createAdapter } from '../../src/main-adapter';
+import { SILENT_LOGGER } from './quiet-output';
 
 export const ADMIN = {
   email: 'admin@example.test',
@@ -69,9 +70,10 @@ export async function createTestApp(
 }
 
 async function bootTestApp(overrides: Record<string, string>): Promise<NestFastifyApplication> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [AppModule.forRoot(overrides)],
-  }).compile();
+  const builder = Test.createTestingModule({ imports: [AppModule.forRoot(overrides)] });
+  // quiet-output.ts says why a run prints no app logs (TEST_APP_LOGS=1 brings them back).
+  if (!process.env.TEST_APP_LOGS) builder.setLogger(SILENT_LOGGER);
+  const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(
     createAdapter(validateEnvironment({ ...process.env, ...overrides })),
   );

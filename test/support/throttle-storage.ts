@@ -4,8 +4,12 @@ import { randomBytes } from 'node:crypto';
 import { SharedThrottlerStorage } from '../../src/common/throttling/shared-throttler.storage';
 import { waitUntil } from './processes';
 
-/** A REDIS_PREFIX of its own for one test file, so files never share counters or channels. */
-export const testRedisPrefix = () => `test-${randomBytes(4).toString('hex')}:`;
+/**
+ * A REDIS_PREFIX of its own for one test file, so files never share counters or channels; under the
+ * run's prefix (test-redis.ts), so the run can delete exactly its own keys.
+ */
+export const testRedisPrefix = () =>
+  `${process.env.TEST_REDIS_PREFIX ?? 'flash-sale-test:'}${randomBytes(4).toString('hex')}:`;
 
 export function throttleStorageOf(app: NestFastifyApplication): SharedThrottlerStorage {
   return app.get<SharedThrottlerStorage>(getStorageToken(), { strict: false });

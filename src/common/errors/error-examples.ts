@@ -60,5 +60,6 @@ export const ERROR_EXAMPLES: Record<ErrorCode, { message: string; details?: unkn
   TOO_MANY_STREAMS: { message: 'Too many live streams open from your address; close one first' },
   STREAMS_AT_CAPACITY: { message: 'This server has no room for another live stream; retry later' },
   DATABASE_UNAVAILABLE: { message: 'The database is unavailable, try again' },
+  SHUTTING_DOWN: { message: 'This instance is shutting down; retry on another or in a moment' },
   INTERNAL_ERROR: { message: 'Internal server error' },
 };

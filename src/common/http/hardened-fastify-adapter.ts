@@ -11,8 +11,10 @@ import type { EnvironmentVariables } from '../../config/env.validation';
 import { ErrorCode } from '../errors/error-codes';
 import { EdgeThrottle } from './edge-throttle';
 import { registerJsonBodyParser } from './json-body-parser';
+import { lingerBeforeClosing } from './lingering-close';
 import { answerClientError, answerFrameworkError } from './low-level-errors';
 import { RouteTable } from './route-table';
+import { ShutdownGate } from './shutdown-gate';
 import { parseTrustProxy } from './trust-proxy';
 import { API_SECURITY_HEADERS, DOCS_SECURITY_HEADERS } from './security-headers';
 
@@ -53,6 +55,8 @@ function serverOptions(settings: HttpSettings): FastifyHttpOptions<Server> {
       // node's default checks every 30 s, so a 10 s timeout could take 40 s to bite.
       connectionsCheckingInterval: Math.max(100, Math.min(1_000, settings.HEADERS_TIMEOUT_MS / 4)),
     },
+    // ShutdownGate answers instead, in the API's error shape.
+    return503OnClosing: false,
     clientErrorHandler: answerClientError,
     frameworkErrors: answerFrameworkError(MAX_PARAM_LENGTH),
   };
@@ -68,17 +72,21 @@ function serverOptions(settings: HttpSettings): FastifyHttpOptions<Server> {
 export class HardenedFastifyAdapter extends FastifyAdapter {
   private readonly routes = new RouteTable();
   private readonly edge: EdgeThrottle;
+  private readonly shutdownGate: ShutdownGate;
 
   constructor(private readonly settings: HttpSettings) {
     super(serverOptions(settings));
     this.edge = new EdgeThrottle(settings.THROTTLE_TTL * 1000, settings.THROTTLE_LIMIT);
     const instance = this.getInstance();
     instance.server.maxConnections = settings.MAX_CONNECTIONS;
+    lingerBeforeClosing(instance.server);
     instance.addHook('onRoute', (route) => this.onRoute(route));
+    this.shutdownGate = new ShutdownGate(instance);
     instance.addHook('onRequest', (request, reply, done) => {
       const docs = (request.routeOptions.config as { swaggerUi?: boolean }).swaggerUi;
       void reply.headers(docs ? DOCS_SECURITY_HEADERS : API_SECURITY_HEADERS);
-      done();
+      // Answered (503 SHUTTING_DOWN): the route must not run, so done is not called.
+      if (!this.shutdownGate.refused(reply)) done();
     });
     instance.addHook('onClose', (_instance, done) => {
       this.edge.close();

@@ -3,7 +3,9 @@ import { isValidObjectId } from 'mongoose';
 import { badRequest } from '../errors/api-error';
 import { ErrorCode } from '../errors/error-codes';
 
-const OBJECT_ID = /^[0-9a-f]{24}$/i;
+/** 24 hex digits: the one rule for ids in paths, checked here and stated in the OpenAPI document. */
+export const OBJECT_ID_PATTERN = '^[0-9a-fA-F]{24}$';
+const OBJECT_ID = new RegExp(OBJECT_ID_PATTERN);
 
 /** Whether the pipe below lets `value` through (the purchase fast lane asks before answering). */
 export const isObjectIdString = (value: unknown): value is string =>

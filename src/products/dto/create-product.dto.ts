@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
-import { HasAtMostTwoDecimals } from '../money';
+import { IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsPrice, MAX_PRICE } from './is-price.decorator';
 
 export class CreateProductDto {
   @ApiProperty({ example: 'Limited sneakers', minLength: 1, maxLength: 200 })
@@ -14,9 +14,12 @@ export class CreateProductDto {
   @MaxLength(2000)
   description?: string;
 
-  @ApiProperty({ example: 129.99, minimum: 0, description: 'At most 2 decimals' })
-  @HasAtMostTwoDecimals({ message: '$property must be a number with at most 2 decimals' })
-  @Min(0)
-  @Max(1_000_000_000)
+  @ApiProperty({
+    example: 129.99,
+    minimum: 0,
+    maximum: MAX_PRICE,
+    description: 'A JSON number (not a string), at most 2 decimals',
+  })
+  @IsPrice()
   price: number;
 }

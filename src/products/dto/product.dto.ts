@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { PageDto } from '../../common/dto/page.dto';
 
 export class ProductDto {
@@ -8,8 +8,11 @@ export class ProductDto {
   @ApiProperty({ example: 'Limited sneakers' })
   name: string;
 
-  @ApiProperty({ example: 'Only 100 pairs' })
-  description: string;
+  @ApiPropertyOptional({
+    example: 'Only 100 pairs',
+    description: 'Absent when the product has none',
+  })
+  description?: string;
 
   @ApiProperty({ example: 129.99 })
   price: number;

@@ -6,8 +6,9 @@ export class Product {
   @Prop({ required: true })
   name: string;
 
-  @Prop({ default: '' })
-  description: string;
+  /** Absent when the admin gave none. */
+  @Prop()
+  description?: string;
 
   /** Integer cents: money is never stored as a binary fraction. */
   @Prop({ required: true, min: 0 })

@@ -8,6 +8,8 @@ export interface FeedSource {
   readSale(saleId: string): Promise<SaleDto>;
   entriesAfter(saleId: string, rank: number, limit: number): Promise<LeaderboardEntryDto[]>;
   buyerCount(saleId: string): Promise<number>;
+  /** Units of the confirmed purchases: equal to the sale's soldQuantity once every take is confirmed. */
+  unitsListed(saleId: string): Promise<number>;
 }
 
 /** Entries read per flush; a fuller page means more are waiting, read on the next window. */
@@ -18,6 +20,12 @@ const PAGE = 500;
  * per buyer per sale), so a late confirm within that distance is still sent, once.
  */
 const OVERLAP = 100;
+/**
+ * How long a sold-out or ended sale may wait for the confirms of units its counters already count (a
+ * take is confirmed just after it without transactions; an abandoned one is recounted by the reconciler
+ * after PURCHASE_PENDING_TIMEOUT_MS, 30 s). Past it the streams end anyway, saying so in the log.
+ */
+const SETTLE_LIMIT_MS = 60_000;
 /** setTimeout's longest delay (about 24.8 days); a later start or end is re-armed after it. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -28,8 +36,9 @@ const stateOf = (sale: SaleDto) => `${sale.status}:${sale.remainingQuantity}:${s
  * The live view of one sale on this instance, shared by all of its streams: however many clients and
  * events, the sale is read at most once per interval (coalesced; a change during a read is read again
  * after the interval). Besides events, the feed wakes itself at the sale's start and end time, when the
- * status changes with the clock alone. When the sale is sold out or ended and a read found no new
- * purchase, the final events are out and every stream ends.
+ * status changes with the clock alone. Each send puts the new buyers before the sale's state, and a
+ * sold-out or ended sale is sent only once every unit it counts is on the leaderboard and sent: that
+ * `sale` event is the stream's last, so a client that stops at it has seen every buyer.
  */
 export class SaleFeed {
   /** Each client's last `sale` state sent, so a client is sent only what changed for it. */
@@ -44,6 +53,8 @@ export class SaleFeed {
   private clockTimer: NodeJS.Timeout | undefined;
   private failing = false;
   private finished = false;
+  /** When a read first found the sale over with units still unconfirmed. */
+  private settlingSince: number | undefined;
 
   constructor(
     readonly saleId: string,
@@ -133,15 +144,25 @@ export class SaleFeed {
     try {
       await this.ensurePrimed();
       const sale = await this.source.readSale(this.saleId);
+      // Settled first, then the entries: a read after every counted unit was confirmed lists them all.
+      const settled = isFinal(sale) && (await this.settled(sale));
       const { entries, more } = await this.newEntries();
+      const over = settled && !more;
       if (this.finished) return;
-      this.broadcast(sale, entries);
       this.failing = false;
       if (more) this.dirty = true;
-      if (!isFinal(sale)) this.armClock(sale);
-      // Over: the streams end at the first read that finds no purchase confirmed after the last sent.
-      else if (entries.length === 0) this.finish();
-      else this.dirty = true;
+      if (!isFinal(sale)) {
+        this.settlingSince = undefined;
+        this.broadcast(sale, entries);
+        this.armClock(sale);
+      } else if (over) {
+        this.broadcast(sale, entries);
+        this.finish();
+      } else {
+        // Over, but buyers may still be coming: send them, keep the final state for the last event.
+        this.broadcast(null, entries);
+        this.dirty = true;
+      }
     } catch (error) {
       if (this.finished) return;
       if (!this.failing)
@@ -156,6 +177,21 @@ export class SaleFeed {
     }
   }
 
+  /**
+   * Whether every unit the over sale counts is confirmed, so the next leaderboard read lists every buyer.
+   * A take is counted before its purchase is confirmed: sold out can be read before the last buyer is.
+   */
+  private async settled(sale: SaleDto): Promise<boolean> {
+    if ((await this.source.unitsListed(this.saleId)) >= sale.soldQuantity) return true;
+    const now = Date.now();
+    this.settlingSince ??= now;
+    if (now - this.settlingSince < SETTLE_LIMIT_MS) return false;
+    this.logger.warn(
+      `sale ${this.saleId}: ${sale.status} with units still unconfirmed after ${SETTLE_LIMIT_MS} ms; ending its streams`,
+    );
+    return true;
+  }
+
   private async newEntries(): Promise<{ entries: LeaderboardEntryDto[]; more: boolean }> {
     const from = Math.max(0, this.readRank - OVERLAP);
     const limit = this.readRank - from + PAGE;
@@ -166,14 +202,15 @@ export class SaleFeed {
     return { entries, more: read.length === limit };
   }
 
-  private broadcast(sale: SaleDto, entries: LeaderboardEntryDto[]): void {
-    const state = stateOf(sale);
+  /** New buyers first, then the sale if its state changed for a client (`null`: hold the state back). */
+  private broadcast(sale: SaleDto | null, entries: LeaderboardEntryDto[]): void {
+    const state = sale && stateOf(sale);
     for (const [client, sent] of this.clients) {
-      if (sent !== state) {
-        client.send('sale', sale);
-        this.clients.set(client, state);
-      }
       if (entries.length > 0) client.send('purchases', { items: entries });
+      if (sale && sent !== state) {
+        client.send('sale', sale);
+        this.clients.set(client, state!);
+      }
     }
   }
 

@@ -1,10 +1,17 @@
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../../common/decorators/public.decorator';
 import { ApiErrors, DATABASE_ERRORS } from '../../common/errors/api-error-responses.decorator';
 import { ErrorCode } from '../../common/errors/error-codes';
 import { ParseObjectIdPipe } from '../../common/pipes/parse-object-id.pipe';
+import { SaleDto } from '../dto/sale.dto';
 import { SaleStreams } from './sale-streams.service';
 
 const STREAM_DESCRIPTION = [
@@ -17,9 +24,13 @@ const STREAM_DESCRIPTION = [
   '  entries accepted since the previous `purchases` event (earlier ones: `GET .../leaderboard`).',
   '- `: ping`: a comment line every `SSE_HEARTBEAT_MS` (15 s) that keeps proxies from closing it.',
   '',
-  'When the sale is sold out or has ended, the last events are sent and the server ends the stream;',
-  'close the EventSource then, or it reconnects (after the `retry` of 3 s) and gets the final `sale`',
-  'again. Events made on any instance reach streams on every instance.',
+  'When the sale is sold out or has ended, the last buyers are sent, then the final `sale`, and the',
+  'server ends the stream; close the EventSource at that `sale`, or it reconnects (after the `retry` of',
+  '3 s) and gets the final `sale` again. Events made on any instance reach streams on every instance.',
+  '',
+  'A client that asks for `application/json` (and not for `text/event-stream`), such as Swagger UI',
+  "with the media type below left at `application/json`, gets the stream's first event instead: the",
+  'sale as JSON, and the answer ends. No Accept header, `*/*` or `text/event-stream` get the stream.',
 ].join('\n');
 
 const STREAM_EXAMPLE = [
@@ -36,6 +47,7 @@ const STREAM_EXAMPLE = [
 ].join('\n');
 
 @ApiTags('sales')
+@ApiExtraModels(SaleDto)
 @Controller('sales')
 export class SaleStreamsController {
   constructor(private readonly streams: SaleStreams) {}
@@ -47,7 +59,11 @@ export class SaleStreamsController {
   })
   @ApiOkResponse({
     description: STREAM_DESCRIPTION,
-    content: { 'text/event-stream': { schema: { type: 'string' }, example: STREAM_EXAMPLE } },
+    content: {
+      // First, so Swagger UI's Execute asks for the snapshot: a stream never ends, and it would spin.
+      'application/json': { schema: { $ref: getSchemaPath(SaleDto) } },
+      'text/event-stream': { schema: { type: 'string' }, example: STREAM_EXAMPLE },
+    },
   })
   @ApiErrors(
     [400, ErrorCode.INVALID_ID],

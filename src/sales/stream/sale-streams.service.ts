@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import Negotiator from 'negotiator';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-codes';
 import { budgetAddressOf } from '../../common/http/request-identity';
@@ -21,6 +22,14 @@ import { SseConnection } from './sse-connection';
 const RETRY_AFTER_SECONDS = 5;
 
 const isFinal = (status: string) => status === 'sold_out' || status === 'ended';
+
+/**
+ * The stream unless the client prefers JSON: EventSource asks for text/event-stream, curl for any type
+ * (no Accept at all counts as any), and an Accept naming neither still gets the stream, as before.
+ */
+const wantsSnapshot = (accept: string | undefined) =>
+  new Negotiator({ headers: { accept } }).mediaType(['text/event-stream', 'application/json']) ===
+  'application/json';
 
 /**
  * GET /sales/:id/events on this instance: admits streams within the caps, keeps one SaleFeed per sale
@@ -48,6 +57,7 @@ export class SaleStreams implements OnModuleInit, BeforeApplicationShutdown {
       readSale: (saleId) => sales.get(saleId),
       entriesAfter: (saleId, rank, limit) => leaderboard.entriesAfter(saleId, rank, limit),
       buyerCount: (saleId) => leaderboard.buyerCount(saleId),
+      unitsListed: (saleId) => leaderboard.unitsListed(saleId),
     };
   }
 
@@ -77,9 +87,15 @@ export class SaleStreams implements OnModuleInit, BeforeApplicationShutdown {
    */
   async stream(
     saleId: string,
-    request: Pick<FastifyRequest, 'ip' | 'budgetAddress' | 'method'>,
+    request: Pick<FastifyRequest, 'ip' | 'budgetAddress' | 'method' | 'headers'>,
     reply: FastifyReply,
   ): Promise<void> {
+    // A client that cannot read a stream (Swagger UI's Execute waits for the end) gets its first event.
+    if (wantsSnapshot(request.headers.accept)) {
+      const sale = await this.sales.get(saleId);
+      void reply.send(sale);
+      return;
+    }
     const address = budgetAddressOf(request);
     try {
       this.admit(address);
