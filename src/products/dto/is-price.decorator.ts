@@ -9,6 +9,7 @@ export const MAX_PRICE = 1_000_000_000;
  */
 export function priceProblem(value: unknown): string | undefined {
   if (!isNumber(value, { allowNaN: false, allowInfinity: false })) return 'must be a number';
+  // Not class-validator's maxDecimalPlaces: it reads the digits after a "." and threw on 1e-7 (a 500).
   if (!isWholeCents(value)) return 'must be a number with at most 2 decimals';
   if (value < 0) return 'must not be less than 0';
   if (value > MAX_PRICE) return `must not be greater than ${MAX_PRICE}`;
