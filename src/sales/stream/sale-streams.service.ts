@@ -7,8 +7,6 @@ import {
 import { ConfigService } from '@nestjs/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Negotiator from 'negotiator';
-import { ApiError } from '../../common/errors/api-error';
-import { ErrorCode } from '../../common/errors/error-codes';
 import { budgetAddressOf } from '../../common/http/request-identity';
 import type { AuthenticatedUser } from '../../auth/authenticated-user';
 import type { EnvironmentVariables } from '../../config/env.validation';
