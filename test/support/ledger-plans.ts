@@ -71,10 +71,20 @@ function footprint(plan: Plan, { actor, step }: Parked): { reads: string[]; writ
   }
 }
 
+/**
+ * Memory is a cell only in plans that stage late replies: elsewhere every step's memory write follows its
+ * database step at once, and tracking it would multiply the orderings run for nothing the plan stages.
+ */
+function footprintIn(plan: Plan, parked: Parked) {
+  const cells = footprint(plan, parked);
+  if (plan.lateReplies) return cells;
+  return { reads: cells.reads, writes: cells.writes.filter((cell) => cell !== 'memory') };
+}
+
 function dependence(plan: Plan): Dependent {
   return (a, b) => {
-    const x = footprint(plan, a);
-    const y = footprint(plan, b);
+    const x = footprintIn(plan, a);
+    const y = footprintIn(plan, b);
     const hits = (writes: string[], cells: string[]) =>
       writes.some((w) => w === EVERYTHING || cells.includes(EVERYTHING) || cells.includes(w));
     return hits(x.writes, [...y.reads, ...y.writes]) || hits(y.writes, x.reads);
