@@ -14,6 +14,9 @@ export interface ApiErrorBody {
  * more than the rest of the refusal and nobody reads it.
  */
 export class ApiError extends HttpException {
+  /** Sent as `Retry-After` (seconds) by the exception filter: a busy service says when to come back. */
+  retryAfterSeconds?: number;
+
   constructor(status: HttpStatus, code: ErrorCode, message: string, details?: unknown) {
     const body: ApiErrorBody = { statusCode: status, code, message };
     if (details !== undefined) body.details = details;

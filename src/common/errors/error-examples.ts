@@ -55,6 +55,12 @@ export const ERROR_EXAMPLES: Record<ErrorCode, { message: string; details?: unkn
   PURCHASE_NOT_COMPLETED: {
     message: 'The purchase could not be completed and nothing was kept; please try again',
   },
+  ADMISSION_QUEUE_FULL: {
+    message: 'Too many buyers are waiting for this sale; please try again in a moment',
+  },
+  ADMISSION_WAIT_EXPIRED: {
+    message: 'Your attempt waited too long for its turn; please try again in a moment',
+  },
   CONFLICT: { message: 'The resource already exists' },
   TOO_MANY_REQUESTS: { message: 'Too many requests, slow down' },
   TOO_MANY_STREAMS: { message: 'Too many live streams open from your address; close one first' },

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { ApiError } from '../errors/api-error';
 import { toErrorBody } from './error-mapping';
 
 const logger = new Logger('Errors');
@@ -8,6 +9,9 @@ const logger = new Logger('Errors');
 export function answerError(reply: FastifyReply, error: unknown): FastifyReply {
   const { body, known } = toErrorBody(error);
   if (!known) logger.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  if (error instanceof ApiError && error.retryAfterSeconds !== undefined) {
+    void reply.header('retry-after', String(error.retryAfterSeconds));
+  }
   return reply.status(body.statusCode).send(body);
 }
 
