@@ -5,6 +5,7 @@ import {
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { AdmissionGate } from '../admission/admission-gate';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { EnvironmentVariables } from '../config/env.validation';
 import { JobLease } from '../jobs/job-lease';
@@ -43,6 +44,7 @@ export class PurchaseReconciler implements OnApplicationBootstrap, BeforeApplica
     private readonly config: ConfigService<EnvironmentVariables, true>,
     private readonly scheduler: SchedulerRegistry,
     private readonly lease: JobLease,
+    private readonly gate: AdmissionGate,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -93,6 +95,7 @@ export class PurchaseReconciler implements OnApplicationBootstrap, BeforeApplica
     if ((await this.records.countPending(sale._id)) > 0) return 'deferred';
     const units = await this.records.sumConfirmedUnits(sale._id);
     if (!(await this.stock.recount(sale, units))) return 'deferred';
+    this.gate.recount(sale._id.toHexString(), sale.totalQuantity - units); // its stock estimate, too
     if (units === sale.soldQuantity) return 'verified';
     this.logger.warn(
       `sale ${sale._id.toHexString()}: counters recounted, ${sale.soldQuantity} -> ${units} sold`,
