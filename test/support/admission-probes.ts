@@ -50,14 +50,20 @@ export class HeldAttempts implements StepProbe {
 }
 
 /**
- * Holds each reservation a moment and records how many attempts were in the database at once, over
- * every app it is installed on (apps booted in the test's process share it).
+ * Holds each reservation up to `holdMs` (all are let go at once when `crowd` are in), and records how
+ * many attempts were in the database at once, over every app it is installed on (apps booted in the
+ * test's process share it). Holding makes the crowd pile up at the bound, so a bound counted wrongly
+ * shows as more attempts at once than it allows.
  */
 export class ConcurrencyGauge implements StepProbe {
   now = 0;
   max = 0;
+  private letGo: Array<() => void> = [];
 
-  constructor(private readonly holdMs = 20) {}
+  constructor(
+    private readonly holdMs = 20,
+    private readonly crowd = Infinity,
+  ) {}
 
   install(...apps: NestFastifyApplication[]): this {
     for (const app of apps) app.get(DatabaseSteps).install(this);
@@ -72,6 +78,10 @@ export class ConcurrencyGauge implements StepProbe {
     }
     this.now += 1;
     this.max = Math.max(this.max, this.now);
-    await new Promise((resolve) => setTimeout(resolve, this.holdMs));
+    if (this.now >= this.crowd) this.letGo.splice(0).forEach((resolve) => resolve());
+    await new Promise<void>((resolve) => {
+      this.letGo.push(resolve);
+      setTimeout(resolve, this.holdMs);
+    });
   }
 }
