@@ -5,8 +5,11 @@ import { DatabaseSteps, type StepPhase, type StepProbe } from '../../src/databas
 export const lostConnection = () =>
   Object.assign(new Error('connection lost under the command'), { name: 'MongoNetworkError' });
 
+/** An attempt's first write: the reservation (standalone) or the confirmed record (in a transaction). */
+const HOLD_AFTER = ['purchases.reserve', 'purchases.insertConfirmed'];
+
 /**
- * Holds every purchase attempt just after its reservation (the first command of the standalone path)
+ * Holds every purchase attempt just after its first write
  * until the test lets it go on, or makes its take fail. `reached` lists the buyers in the order their
  * attempts reached the database, which is the order the admission gate let them in.
  */
@@ -20,7 +23,7 @@ export class HeldAttempts implements StepProbe {
       this.failNextTake = false;
       throw lostConnection();
     }
-    if (step !== 'purchases.reserve' || phase !== 'after') return;
+    if (!HOLD_AFTER.includes(step) || phase !== 'after') return;
     const buyer = String((result as { userId: unknown }).userId);
     this.reached.push(buyer);
     await new Promise<void>((resolve) => this.holds.set(buyer, resolve));
@@ -35,7 +38,7 @@ export class HeldAttempts implements StepProbe {
     this.release(buyer);
   }
 
-  /** Lets a held attempt go on to a take that fails (its reservation is let go: nothing kept). */
+  /** Lets a held attempt go on to a take that fails (standalone: its reservation is let go, nothing kept). */
   failTake(buyer: string): void {
     this.failNextTake = true;
     this.release(buyer);
