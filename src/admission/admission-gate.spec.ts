@@ -20,6 +20,7 @@ function lab(settings: Partial<AdmissionSettings> = {}, stock = 3) {
   const gate = new AdmissionGate(counter, {
     enabled: true,
     margin: 1,
+    maxInFlight: 1_000,
     queueCap: 1_000,
     maxWaitMs: 10_000,
     holdTimeoutMs: 10_000,
@@ -158,6 +159,23 @@ describe('AdmissionGate', () => {
     expect(sale.started).toEqual([...sale.started].sort((a, b) => a - b));
   });
 
+  it('caps the attempts in flight at maxInFlight whatever the stock', async () => {
+    const sale = lab({ margin: 1, maxInFlight: 2 }, 10);
+    const all = Array.from({ length: 6 }, (_, buyer) => sale.attempt(buyer));
+    await settle();
+    expect(sale.started).toEqual([0, 1]);
+    sale.inFlight[0].buy();
+    await settle();
+    expect(sale.started).toEqual([0, 1, 2]);
+    while (sale.inFlight.length > 0) {
+      sale.inFlight[0].buy();
+      await settle();
+    }
+    await Promise.all(all);
+    expect(sale.maxInFlight).toBe(2);
+    expect(sale.started).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
   it('takes a waiter whose client disconnects out of the line at once, with no database work', async () => {
     const sale = lab({ margin: 1 }, 1);
     const first = sale.attempt(0);
@@ -253,6 +271,7 @@ describe('AdmissionGate', () => {
     const gate = new AdmissionGate(counter, {
       enabled: false,
       margin: 1,
+      maxInFlight: 1,
       queueCap: 1,
       maxWaitMs: 10,
       holdTimeoutMs: 10,

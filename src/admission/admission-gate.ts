@@ -6,6 +6,8 @@ import { SaleLine, type Waiter } from './sale-line';
 export interface AdmissionSettings {
   enabled: boolean;
   margin: number;
+  /** A cap on a sale's attempts in flight whatever its stock: the database's queue stays short. */
+  maxInFlight: number;
   queueCap: number;
   maxWaitMs: number;
   /** An admitted attempt that has not ended after this long gives its place back anyway. */
@@ -42,7 +44,7 @@ type Step = 'next' | 'blocked';
 const RETRY_BLOCKED_MS = 20;
 
 /**
- * Admission per sale: while a sale has stock, at most `stock + margin` purchase attempts are in flight
+ * Admission per sale: while a sale has stock, at most `min(stock + margin, maxInFlight)` purchase attempts are in flight
  * to the database; the others wait in the sale's line, in arrival order, and are admitted as places
  * free up. A waiter reaching the head is judged again from memory first, so once the attempts in flight
  * have sold the stock the whole line hears SOLD_OUT (or ALREADY_PURCHASED) without a database command.
@@ -192,11 +194,7 @@ export class AdmissionGate {
       head.refuse(view);
       return 'next';
     }
-    const taken = this.counter.take(
-      head.attempt.saleId,
-      view.remainingQuantity,
-      this.settings.margin,
-    );
+    const taken = this.counter.take(head.attempt.saleId, view.remainingQuantity, this.settings);
     return taken instanceof Promise
       ? taken.then((place) => this.placed(head, place))
       : this.placed(head, taken);

@@ -24,6 +24,7 @@ import { SharedPlaceCounter } from './shared-place-counter';
         return new AdmissionGate(counter, {
           enabled: config.get('ADMISSION_GATE', { infer: true }),
           margin: config.get('ADMISSION_MARGIN', { infer: true }),
+          maxInFlight: config.get('ADMISSION_MAX_IN_FLIGHT', { infer: true }),
           queueCap: config.get('ADMISSION_QUEUE_CAP', { infer: true }),
           maxWaitMs: config.get('ADMISSION_MAX_WAIT_MS', { infer: true }),
           holdTimeoutMs,

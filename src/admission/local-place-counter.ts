@@ -1,4 +1,10 @@
-import { IDLE_RESET_MS, type Place, type PlaceCounter } from './place-counter';
+import {
+  boundFor,
+  IDLE_RESET_MS,
+  type Limits,
+  type Place,
+  type PlaceCounter,
+} from './place-counter';
 
 interface SaleCount {
   held: number;
@@ -18,10 +24,10 @@ export class LocalPlaceCounter implements PlaceCounter {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  take(saleId: string, view: number, margin: number): Place | null {
+  take(saleId: string, view: number, limits: Limits): Place | null {
     const count = this.countOf(saleId, view);
     count.stock = Math.min(count.stock, view);
-    if (count.held > 0 && count.held >= Math.max(count.stock, 0) + margin) return null;
+    if (count.held > 0 && count.held >= boundFor(count.stock, limits)) return null;
     count.held += 1;
     this.nextId += 1;
     return { id: `local-${this.nextId}`, saleId, shared: false };

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { IDLE_RESET_MS, type Place } from './place-counter';
+import { IDLE_RESET_MS, type Limits, type Place } from './place-counter';
 
 /**
  * One round trip per admission. KEYS: the sale's places (a sorted set: place id -> lease expiry) and its
@@ -16,7 +16,7 @@ local stock = tonumber(redis.call('GET', KEYS[2]))
 if stock == nil or view < stock then stock = view end
 redis.call('SET', KEYS[2], stock, 'PX', ARGV[5])
 local held = redis.call('ZCARD', KEYS[1])
-if held > 0 and held >= math.max(stock, 0) + tonumber(ARGV[2]) then return 0 end
+if held > 0 and held >= math.min(math.max(stock, 0) + tonumber(ARGV[2]), tonumber(ARGV[6])) then return 0 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1
@@ -67,17 +67,18 @@ export class RedisPlaceCounter {
     return this.redis.status === 'ready';
   }
 
-  async take(saleId: string, view: number, margin: number): Promise<Place | null> {
+  async take(saleId: string, view: number, limits: Limits): Promise<Place | null> {
     this.nextId += 1;
     const id = `${this.instance}-${this.nextId}`;
     const taken = await this.redis.admissionTake(
       placesKey(saleId),
       stockKey(saleId),
       view,
-      margin,
+      limits.margin,
       id,
       this.leaseMs,
       IDLE_RESET_MS,
+      limits.maxInFlight,
     );
     return taken === 1 ? { id, saleId, shared: true } : null;
   }

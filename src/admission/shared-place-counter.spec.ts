@@ -25,6 +25,8 @@ function fakeRedis() {
   return { state, shared: shared as unknown as RedisPlaceCounter & typeof shared };
 }
 
+const LIMITS = { margin: 1, maxInFlight: 100 };
+
 describe('SharedPlaceCounter', () => {
   let warn: jest.SpyInstance;
   let log: jest.SpyInstance;
@@ -38,7 +40,7 @@ describe('SharedPlaceCounter', () => {
     const { shared } = fakeRedis();
     const local = new LocalPlaceCounter();
     const counter = new SharedPlaceCounter(shared, local);
-    const place = (await counter.take('s', 5, 1))!;
+    const place = (await counter.take('s', 5, LIMITS))!;
     expect(place.shared).toBe(true);
     counter.give(place, 1);
     expect(shared.give).toHaveBeenCalledWith(place, 1);
@@ -52,25 +54,25 @@ describe('SharedPlaceCounter', () => {
     let now = 0;
     const counter = new SharedPlaceCounter(shared, local, () => now);
     state.failing = true;
-    const first = (await counter.take('s', 1, 1))!;
-    const second = counter.take('s', 1, 1) as Place | null; // within the second after a failure: no call
+    const first = (await counter.take('s', 1, LIMITS))!;
+    const second = counter.take('s', 1, LIMITS) as Place | null; // within the second after a failure: no call
     expect([first.shared, second?.shared]).toEqual([false, false]);
-    expect(counter.take('s', 1, 1)).toBeNull(); // the local bound: 1 + margin 1
+    expect(counter.take('s', 1, LIMITS)).toBeNull(); // the local bound: 1 + margin 1
     expect(shared.take).toHaveBeenCalledTimes(1);
     state.ready = false;
     now += 5_000;
-    expect(counter.take('t', 1, 1)).not.toBeNull();
+    expect(counter.take('t', 1, LIMITS)).not.toBeNull();
     expect(warn).toHaveBeenCalledTimes(1);
     counter.give(first, 0);
     expect(local.held('s')).toBe(1);
     state.ready = true;
     state.failing = false;
-    const back = (await counter.take('s', 1, 1))!;
+    const back = (await counter.take('s', 1, LIMITS))!;
     expect(back.shared).toBe(true);
     expect(log).toHaveBeenCalledTimes(1);
     state.failing = true;
     now += 5_000;
-    await counter.take('s', 1, 1);
+    await counter.take('s', 1, LIMITS);
     expect(warn).toHaveBeenCalledTimes(2); // a second outage, a second line
     local.close();
   });

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { LocalPlaceCounter } from './local-place-counter';
-import type { Place, PlaceCounter } from './place-counter';
+import type { Limits, Place, PlaceCounter } from './place-counter';
 import type { RedisPlaceCounter } from './redis-place-counter';
 
 /** After a failed Redis call, count locally this long before asking Redis again. */
@@ -23,12 +23,12 @@ export class SharedPlaceCounter implements PlaceCounter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  take(saleId: string, view: number, margin: number): Promise<Place | null> | Place | null {
+  take(saleId: string, view: number, limits: Limits): Promise<Place | null> | Place | null {
     if (!this.shared.ready || this.now() < this.skipRedisUntil) {
       this.goLocal('Redis is not connected');
-      return this.local.take(saleId, view, margin);
+      return this.local.take(saleId, view, limits);
     }
-    return this.shared.take(saleId, view, margin).then(
+    return this.shared.take(saleId, view, limits).then(
       (place) => {
         this.goShared();
         return place;
@@ -36,7 +36,7 @@ export class SharedPlaceCounter implements PlaceCounter {
       (error: Error) => {
         this.skipRedisUntil = this.now() + RETRY_AFTER_FAILURE_MS;
         this.goLocal(error.message);
-        return this.local.take(saleId, view, margin);
+        return this.local.take(saleId, view, limits);
       },
     );
   }

@@ -243,6 +243,15 @@ export class EnvironmentVariables {
   @Max(100_000)
   ADMISSION_MARGIN = 10;
 
+  /**
+   * Attempts in flight per sale at most, whatever its stock (all instances together with REDIS_URL): a
+   * deeper queue at the database only makes every admitted attempt slower, not the sale faster.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  ADMISSION_MAX_IN_FLIGHT = 50;
+
   /** Attempts waiting per sale on one instance; more are answered 503 ADMISSION_QUEUE_FULL. */
   @Type(() => Number)
   @IsInt()
