@@ -8,6 +8,7 @@ const { tmpdir, cpus } = require('node:os');
 const { randomBytes } = require('node:crypto');
 const { MongoClient, ObjectId } = require('mongodb');
 const jwt = require('jsonwebtoken');
+const { runCrowds } = require('./crowd');
 
 const ROOT = join(__dirname, '..');
 const smoke = process.argv.includes('--smoke');
@@ -20,6 +21,7 @@ const only = (process.argv.find((arg) => arg.startsWith('--only=')) ?? '')
   .filter(Boolean);
 const selected = (name) =>
   ['B', 'B2', 'F'].includes(name) || only.length === 0 || only.includes(name);
+selected.explicit = (name) => only.includes(name);
 const CONFIG = {
   connections: 100,
   warmupSeconds: smoke ? 1 : 3,
@@ -682,6 +684,15 @@ async function main() {
     const baselineRate = (b.requestsPerSecond + bAgain.requestsPerSecond) / 2;
     const rssAfter = rssMegabytes(server.pid);
     const liveHeap = liveHeapAfterFullGcs(server.log);
+    // Issue 19's crowds (bench/crowd.js): fresh instances of their own, the gate on and off.
+    const crowds = await runCrowds({
+      ...{ startService, waitFor, freePorts, commandCounts, commandsDelta, sign, uri, dbName },
+      serviceEnv,
+      redisUrl: pairEnv.REDIS_URL,
+      smoke,
+      selected,
+      children,
+    });
     const storms = [];
     const standIn = String(health.engine).includes('jongodb');
     if (s) storms.push(await judgeStorm(s, base, sales.storm._id, { sharedStandIn: false, uri }));
@@ -709,6 +720,7 @@ async function main() {
       rssMegabytes: { before: rssBefore, after: rssAfter, growth: rssAfter - rssBefore },
       liveHeapAfterFullGcMegabytes: liveHeap,
       storms,
+      crowds,
     };
     console.log(`\n${table(results, baselineRate)}\n`);
     console.log(`${commandTable(results)}\n`);
@@ -721,6 +733,10 @@ async function main() {
       console.log(
         `Live heap after full GCs (MB): first ${liveHeap[0]}, last ${liveHeap.at(-1)}, max ${Math.max(...liveHeap)} over ${liveHeap.length} GCs`,
       );
+    }
+    if (crowds.some((crowd) => crowd.broken)) {
+      console.error('INVARIANT BROKEN: see the crowd lines above');
+      process.exitCode = 1;
     }
     if (storms.length === 0) return;
     for (const storm of storms) {

@@ -1,8 +1,12 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AdmissionGate } from '../src/admission/admission-gate';
+import { DatabaseSteps } from '../src/database/database-steps';
 import { PurchaseFastLane } from '../src/purchases/fast-lane/purchase-fast-lane';
 import { createSale, secondsFromNow } from './factories/catalog.factory';
 import { registerUsers, type TestUser } from './factories/users.factory';
+import { HeldAttempts } from './support/admission-probes';
 import { createMonitoredTestApp, recordCommands } from './support/command-log';
+import { waitUntil } from './support/processes';
 import { controlBackgroundWork, type BackgroundWork } from './support/background-work';
 import { adminToken, createTestApp, http, uniqueDatabaseName } from './support/test-app';
 
@@ -45,7 +49,13 @@ function expectSameAnswer(lane: Answer, plain: Answer, row: string) {
 describe('the purchase fast lane answers exactly as the ordinary path (e2e)', () => {
   const database = uniqueDatabaseName();
   // A sale read stays in memory for 10 s, so a test of "no command per refusal" is not one of timing.
-  const env = { THROTTLE_PURCHASE_LIMIT: '5', SALE_CACHE_TTL_MS: '10000' };
+  // A line of one waiter per sale, so that the gate's own refusals are in the table too.
+  const env = {
+    THROTTLE_PURCHASE_LIMIT: '5',
+    SALE_CACHE_TTL_MS: '10000',
+    ADMISSION_MARGIN: '1',
+    ADMISSION_QUEUE_CAP: '1',
+  };
   let lane: NestFastifyApplication;
   let plain: NestFastifyApplication;
   let background: BackgroundWork;
@@ -72,7 +82,7 @@ describe('the purchase fast lane answers exactly as the ordinary path (e2e)', ()
     background = controlBackgroundWork(lane);
     plain = await createTestApp(database, { ...env, PURCHASE_FAST_LANE: 'false' });
     admin = await adminToken(lane);
-    users = await registerUsers(lane, 12);
+    users = await registerUsers(lane, 20);
     // Every token verified once on both instances, as after a buyer's first request.
     for (const token of [admin, ...users.map((user) => user.token)]) {
       for (const app of [lane, plain]) {
@@ -193,6 +203,40 @@ describe('the purchase fast lane answers exactly as the ordinary path (e2e)', ()
       expectSameAnswer(fromLane, await attempt(plain, saleId, request), row);
     }
     expect(plain.get(PurchaseFastLane).answered).toBe(0);
+  });
+
+  it("answers the admission gate's refusals the same way on both paths (both hand them to the route)", async () => {
+    /** Two attempts held in the database (stock 1 + margin 1), one in line, one more: the line is full. */
+    const gateAnswers = async (app: NestFastifyApplication, [x, y, waiter, extra]: TestUser[]) => {
+      const held = new HeldAttempts();
+      app.get(DatabaseSteps).install(held);
+      try {
+        const saleId = (await createSale(lane, admin, { totalQuantity: 1 })).id;
+        const inFlight = [x, y].map((user) => attempt(app, saleId, { token: user.token }));
+        await waitUntil(() => held.reached.length === 2, 10_000, 'two attempts in flight');
+        const waiting = attempt(app, saleId, { token: waiter.token });
+        await waitUntil(() => app.get(AdmissionGate).waiting(saleId) === 1, 10_000, 'one in line');
+        const before = answeredByLane();
+        const full = await attempt(app, saleId, { token: extra.token });
+        const byLane = answeredByLane() - before;
+        for (const user of [x, y]) held.proceed(user.id);
+        const bought = (await Promise.all(inFlight)).map((answer) => answer.status).sort();
+        return { full, soldOutInLine: await waiting, byLane, bought };
+      } finally {
+        app.get(DatabaseSteps).install(null);
+      }
+    };
+    const fromLane = await gateAnswers(lane, users.slice(12, 16));
+    const fromPlain = await gateAnswers(plain, users.slice(16, 20));
+    expect(fromLane.full).toMatchObject({ status: 503, body: { code: 'ADMISSION_QUEUE_FULL' } });
+    expectSameAnswer(fromLane.full, fromPlain.full, 'a full line');
+    expect(fromLane.soldOutInLine).toMatchObject({ status: 409, body: { code: 'SOLD_OUT' } });
+    expectSameAnswer(fromLane.soldOutInLine, fromPlain.soldOutInLine, 'sold out while in line');
+    expect([fromLane.bought, fromPlain.bought]).toEqual([
+      [201, 409],
+      [201, 409],
+    ]);
+    expect(fromLane.byLane).toBe(0);
   });
 
   it('costs no database command for a refusal memory can give', async () => {

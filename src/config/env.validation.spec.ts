@@ -163,3 +163,26 @@ describe('validateEnvironment', () => {
     );
   });
 });
+
+describe('validateEnvironment: the admission gate', () => {
+  it('defaults to a gate with margin 10, a line of 10,000 and a 5 s wait', () => {
+    expect(validateEnvironment({})).toMatchObject({
+      ADMISSION_GATE: true,
+      ADMISSION_MARGIN: 10,
+      ADMISSION_QUEUE_CAP: 10_000,
+      ADMISSION_MAX_WAIT_MS: 5_000,
+    });
+    expect(validateEnvironment({ ADMISSION_GATE: 'false' }).ADMISSION_GATE).toBe(false);
+  });
+
+  it.each([
+    ['ADMISSION_GATE', { ADMISSION_GATE: 'sometimes' }],
+    ['ADMISSION_MARGIN', { ADMISSION_MARGIN: '0' }],
+    ['ADMISSION_QUEUE_CAP', { ADMISSION_QUEUE_CAP: '-1' }],
+    ['ADMISSION_MAX_WAIT_MS', { ADMISSION_MAX_WAIT_MS: 'soon' }],
+    // A wait the idle timeout would cut short: the buyer would lose the connection, not get an answer.
+    ['ADMISSION_MAX_WAIT_MS', { ADMISSION_MAX_WAIT_MS: '60000', SOCKET_IDLE_TIMEOUT_MS: '60000' }],
+  ])('stops boot naming %s when it is bad', (name, raw) => {
+    expect(() => validateEnvironment(raw)).toThrow(new RegExp(`\\b${name}\\b`));
+  });
+});

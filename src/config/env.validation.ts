@@ -246,6 +246,40 @@ export class EnvironmentVariables {
   @IsBoolean({ message: 'PURCHASE_FAST_LANE must be true or false' })
   PURCHASE_FAST_LANE = true;
 
+  // The admission gate (src/admission, docs/purchase-algorithm.md "The admission gate").
+  /** Hold purchase attempts beyond `remaining + ADMISSION_MARGIN` per sale in line; `false` lets every attempt through. */
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'ADMISSION_GATE must be true or false' })
+  ADMISSION_GATE = true;
+
+  /** Attempts in flight to the database per sale beyond its remaining stock (those that fail for other reasons). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  ADMISSION_MARGIN = 10;
+
+  /**
+   * Attempts in flight per sale at most, whatever its stock (all instances together with REDIS_URL): a
+   * deeper queue at the database only makes every admitted attempt slower, not the sale faster.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  ADMISSION_MAX_IN_FLIGHT = 50;
+
+  /** Attempts waiting per sale on one instance; more are answered 503 ADMISSION_QUEUE_FULL. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  ADMISSION_QUEUE_CAP = 10_000;
+
+  /** The longest an attempt waits for its turn (503 ADMISSION_WAIT_EXPIRED); below SOCKET_IDLE_TIMEOUT_MS. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  ADMISSION_MAX_WAIT_MS = 5_000;
+
   /** Origins allowed to call from a browser: comma-separated, or `*`; unset = any outside production. */
   @IsOptional()
   @Matches(/^\s*(\*|https?:\/\/[^\s,/]+)\s*(,\s*(\*|https?:\/\/[^\s,/]+)\s*)*$/, {
@@ -388,6 +422,11 @@ const crossFieldRules: Array<(env: EnvironmentVariables) => string | undefined> 
     clusterWorkerCount(env) > 1 && env.REDIS_URL === undefined
       ? `CLUSTER_WORKERS=${env.CLUSTER_WORKERS} (${clusterWorkerCount(env)} workers) requires REDIS_URL, ` +
         'so that rate limits and sale events are shared by the workers'
+      : undefined,
+  // The idle timeout would otherwise close a waiting buyer's socket before the gate answers it.
+  (env) =>
+    env.ADMISSION_MAX_WAIT_MS >= env.SOCKET_IDLE_TIMEOUT_MS
+      ? 'ADMISSION_MAX_WAIT_MS must be below SOCKET_IDLE_TIMEOUT_MS'
       : undefined,
   // The idle timeout would otherwise close every quiet live stream between two heartbeats.
   (env) =>

@@ -1,6 +1,7 @@
 import type { ConfigService } from '@nestjs/config';
 import type { SchedulerRegistry } from '@nestjs/schedule';
 import { Types, type ClientSession, type Connection } from 'mongoose';
+import { AdmissionGate } from '../admission/admission-gate';
 import { AuditReads } from '../database/audit-reads';
 import type { EnvironmentVariables } from '../config/env.validation';
 import type { JobLease } from '../jobs/job-lease';
@@ -38,6 +39,7 @@ function reconcilerFor(auditReads: 'snapshot' | 'in order') {
     {} as SchedulerRegistry,
     {} as JobLease,
     new AuditReads(connection as unknown as Connection, { auditReads }),
+    { recount: jest.fn() } as unknown as AdmissionGate,
   );
   return { reconciler, session, connection, stock, records, sale };
 }

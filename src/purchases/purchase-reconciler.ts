@@ -5,6 +5,7 @@ import {
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { AdmissionGate } from '../admission/admission-gate';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { EnvironmentVariables } from '../config/env.validation';
 import type { ClientSession } from 'mongoose';
@@ -46,6 +47,7 @@ export class PurchaseReconciler implements OnApplicationBootstrap, BeforeApplica
     private readonly scheduler: SchedulerRegistry,
     private readonly lease: JobLease,
     private readonly auditReads: AuditReads,
+    private readonly gate: AdmissionGate,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -102,6 +104,7 @@ export class PurchaseReconciler implements OnApplicationBootstrap, BeforeApplica
     if ((await this.records.countPending(sale._id, session)) > 0) return 'deferred';
     const units = await this.records.sumConfirmedUnits(sale._id, session);
     if (!(await this.stock.recount(sale, units))) return 'deferred';
+    this.gate.recount(sale._id.toHexString(), sale.totalQuantity - units); // its stock estimate, too
     if (units === sale.soldQuantity) return 'verified';
     this.logger.warn(
       `sale ${sale._id.toHexString()}: counters recounted, ${sale.soldQuantity} -> ${units} sold`,

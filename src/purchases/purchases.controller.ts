@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -6,6 +6,8 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { clientGoneSignal } from '../admission/client-gone';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { Roles } from '../common/decorators/roles.decorator';
@@ -50,6 +52,8 @@ export class PurchasesController {
     [429, ErrorCode.TOO_MANY_REQUESTS],
     [503, ErrorCode.PURCHASE_NOT_COMPLETED],
     [503, ErrorCode.PURCHASE_OUTCOME_UNKNOWN],
+    [503, ErrorCode.ADMISSION_QUEUE_FULL],
+    [503, ErrorCode.ADMISSION_WAIT_EXPIRED],
     ...BODY_ERRORS,
     ...DATABASE_ERRORS,
   )
@@ -57,8 +61,10 @@ export class PurchasesController {
     @CurrentUser() user: AuthenticatedUser,
     @Param('id', ParseObjectIdPipe) saleId: string,
     @Body() dto: CreatePurchaseDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PurchaseDto> {
-    return this.purchases.purchase(user, saleId, dto.quantity ?? DEFAULT_PURCHASE_QUANTITY);
+    const quantity = dto.quantity ?? DEFAULT_PURCHASE_QUANTITY;
+    return this.purchases.purchase(user, saleId, quantity, clientGoneSignal(reply));
   }
 
   @Get('purchases/me')

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { AdmissionModule } from '../admission/admission.module';
 import { AuthModule } from '../auth/auth.module';
 import { SalesModule } from '../sales/sales.module';
 import { PurchaseFastLane } from './fast-lane/purchase-fast-lane';
@@ -15,6 +16,7 @@ import { Purchase, PurchaseSchema } from './schemas/purchase.schema';
     MongooseModule.forFeature([{ name: Purchase.name, schema: PurchaseSchema }]),
     SalesModule,
     AuthModule,
+    AdmissionModule,
   ],
   controllers: [PurchasesController],
   providers: [

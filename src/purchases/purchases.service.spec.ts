@@ -1,3 +1,4 @@
+import type { AdmissionGate } from '../admission/admission-gate';
 import type { ConfigService } from '@nestjs/config';
 import { Types } from 'mongoose';
 import type { EnvironmentVariables } from '../config/env.validation';
@@ -111,9 +112,15 @@ function setup(sale: StoredSale | null, { transactions = false } = {}) {
     new SaleBuyersIndex(records as unknown as PurchaseRecordsService, config),
     events,
     config,
+    admitAtOnce,
   );
   return { service, records, stock, snapshots, runner, events };
 }
+
+/** The gate has its own spec (src/admission): here every attempt is admitted at once. */
+const admitAtOnce = {
+  run: (_attempt: unknown, work: () => Promise<unknown>) => work(),
+} as unknown as AdmissionGate;
 
 /** The confirmed purchase a write whose reply was lost had in fact left behind. */
 const landed = (sale: StoredSale) => ({

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Types, type ClientSession } from 'mongoose';
+import { AdmissionGate } from '../admission/admission-gate';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import type { Page, PaginationQueryDto } from '../common/dto/pagination-query.dto';
 import { ApiError, notFound } from '../common/errors/api-error';
@@ -57,12 +58,27 @@ export class PurchasesService {
     private readonly buyers: SaleBuyersIndex,
     private readonly events: SaleEvents,
     private readonly config: ConfigService<EnvironmentVariables, true>,
+    private readonly gate: AdmissionGate,
   ) {}
 
-  async purchase(user: AuthenticatedUser, saleId: string, quantity: number): Promise<PurchaseDto> {
+  /** `clientGone`: aborted when the buyer disconnects; then nothing of the attempt reaches the database. */
+  async purchase(
+    user: AuthenticatedUser,
+    saleId: string,
+    quantity: number,
+    clientGone?: AbortSignal,
+  ): Promise<PurchaseDto> {
     const sale = await this.judgeFromMemory(user, saleId, quantity);
     if (sale instanceof ApiError) throw sale;
+    // One rule for both paths (the fast lane hands every attempt it cannot refuse to this method).
+    const recheck = () => this.judgeFromMemory(user, saleId, quantity);
+    return this.gate.run({ saleId: sale._id.toHexString(), quantity, recheck, clientGone }, () =>
+      this.buy(user, sale, quantity),
+    );
+  }
 
+  /** The database work of an admitted attempt. */
+  private async buy(user: AuthenticatedUser, sale: StoredSale, quantity: number) {
     const purchase: NewPurchase = {
       saleId: sale._id,
       userId: new Types.ObjectId(user.id),

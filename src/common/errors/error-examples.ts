@@ -66,6 +66,12 @@ export const ERROR_EXAMPLES: Record<ErrorCode, { message: string; details?: unkn
       'Your earlier attempt in this sale is not settled yet; retry after the Retry-After seconds',
     details: { inProgress: true, settledBy: '2026-11-27T09:00:35.120Z' },
   },
+  ADMISSION_QUEUE_FULL: {
+    message: 'Too many buyers are waiting for this sale; please try again in a moment',
+  },
+  ADMISSION_WAIT_EXPIRED: {
+    message: 'Your attempt waited too long for its turn; please try again in a moment',
+  },
   CONFLICT: { message: 'The resource already exists' },
   TOO_MANY_REQUESTS: { message: 'Too many requests, slow down' },
   TOO_MANY_STREAMS: { message: 'Too many live streams open from your address; close one first' },
