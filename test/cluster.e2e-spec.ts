@@ -19,9 +19,10 @@ import {
   watch,
   type Watched,
 } from './support/processes';
+import { openSaleOver } from './support/child-app';
 import { rawRequest } from './support/raw-http';
 import { SseClient } from './support/sse-client';
-import { ADMIN, databaseUri, testEnvironment, uniqueDatabaseName } from './support/test-app';
+import { databaseUri, testEnvironment, uniqueDatabaseName } from './support/test-app';
 import { note } from './support/notes';
 
 /**
@@ -139,33 +140,6 @@ describe('CLUSTER_WORKERS: several workers on one port (e2e, real processes)', (
     180_000,
   );
 
-  /** An open sale made through the API of a running cluster, as the admin. */
-  async function openSale(url: string): Promise<string> {
-    const call = async (path: string, body: object, token?: string) => {
-      const response = await fetch(`${url}${path}`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-        body: JSON.stringify(body),
-      });
-      return (await response.json()) as { id: string; accessToken: string };
-    };
-    const { accessToken } = await call('/api/auth/login', {
-      email: ADMIN.email,
-      password: ADMIN.password,
-    });
-    const product = await call('/api/products', { name: 'Cap', price: 5 }, accessToken);
-    const startTime = new Date(Date.now() - 1_000).toISOString();
-    const sale = await call(
-      '/api/sales',
-      { productId: product.id, startTime, totalQuantity: 5 },
-      accessToken,
-    );
-    return sale.id;
-  }
-
   itWhen(testRedis.available, testRedis.skipReason)(
     "holds the per-address stream cap for the whole instance, not per worker, and frees a dead worker's places",
     async () => {
@@ -179,7 +153,7 @@ describe('CLUSTER_WORKERS: several workers on one port (e2e, real processes)', (
       await primary.waitForOutput(/Listening on http:.*; 2 workers/, BOOT_MS);
       leftovers = descendants(primary.process.pid!);
       const url = `http://127.0.0.1:${port}`;
-      const events = `${url}/api/sales/${await openSale(url)}/events`;
+      const events = `${url}/api/sales/${await openSaleOver(url)}/events`;
       const streams: SseClient[] = [];
       try {
         // node:cluster hands these connections to both workers in turn.

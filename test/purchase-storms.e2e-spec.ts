@@ -4,12 +4,17 @@ import { MongoClient, type Db } from 'mongodb';
 import { Types, type Model } from 'mongoose';
 import { createSale, secondsFromNow } from './factories/catalog.factory';
 import { buildRegistration, registerUsers, type TestUser } from './factories/users.factory';
-import { postJson, startChildApp, stopChildApp, type ChildApp } from './support/child-app';
+import {
+  openSaleOver,
+  postJson,
+  startChildApp,
+  stopChildApp,
+  type ChildApp,
+} from './support/child-app';
 import { itWhen, testDatabase } from './support/conditional-tests';
 import { waitUntil } from './support/processes';
 import { expectStockInvariants, expectTimesFollowTheLine } from './support/invariants';
 import {
-  ADMIN,
   adminToken,
   createTestApp,
   databaseUri,
@@ -215,24 +220,9 @@ describe('purchase storms against the built service (e2e, real processes, no tes
     return tokens;
   }
 
-  async function openSale(url: string, totalQuantity: number): Promise<string> {
-    const { email, password } = ADMIN;
-    const login = await postJson(url, '/api/auth/login', { email, password });
-    const admin = login.body.accessToken as string;
-    const product = await postJson(url, '/api/products', { name: 'Storm', price: 1 }, admin);
-    const startTime = new Date(Date.now() - 1_000).toISOString();
-    const sale = await postJson(
-      url,
-      '/api/sales',
-      { productId: product.body.id, startTime, totalQuantity },
-      admin,
-    );
-    return sale.body.id as string;
-  }
-
   /** Every buyer once, all at once, spread over `urls`; then the ledger as the database holds it. */
   async function storm(urls: string[], tokens: string[], totalQuantity: number) {
-    const saleId = await openSale(urls[0], totalQuantity);
+    const saleId = await openSaleOver(urls[0], totalQuantity);
     const answers = await Promise.all(
       tokens.map((token, i) =>
         postJson(urls[i % urls.length], `/api/sales/${saleId}/purchase`, { quantity: 1 }, token),

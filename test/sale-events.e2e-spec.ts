@@ -3,9 +3,8 @@ import { Types } from 'mongoose';
 import { createSale, secondsFromNow, type SaleBody } from './factories/catalog.factory';
 import { registerUsers, type TestUser } from './factories/users.factory';
 import { SseClient, type SseEvent } from './support/sse-client';
-import { startChildApp, stopChildApp, type ChildApp } from './support/child-app';
+import { openSaleOver, startChildApp, stopChildApp, type ChildApp } from './support/child-app';
 import {
-  ADMIN,
   adminToken,
   baseUrl,
   createTestApp,
@@ -322,7 +321,7 @@ describe('the live sale stream in the built service (e2e)', () => {
 
   it('a SIGTERM with streams open ends them and the process exits promptly', async () => {
     child = await startChildApp(uniqueDatabaseName());
-    const saleId = await createSaleOver(child.url);
+    const saleId = await openSaleOver(child.url);
     const clients = await Promise.all(
       [1, 2].map(() => SseClient.connect(`${child!.url}/api/sales/${saleId}/events`)),
     );
@@ -339,32 +338,6 @@ describe('the live sale stream in the built service (e2e)', () => {
     expect(child.output.join('')).not.toMatch(/ERROR/);
   });
 });
-
-/** A product and an open sale made over HTTP, for a service that is not in this process. */
-async function createSaleOver(url: string): Promise<string> {
-  const post = async (path: string, body: object, token?: string) => {
-    const response = await fetch(`${url}/api${path}`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      body: JSON.stringify(body),
-    });
-    return (await response.json()) as { id: string; accessToken: string };
-  };
-  const { accessToken } = await post('/auth/login', {
-    email: ADMIN.email,
-    password: ADMIN.password,
-  });
-  const product = await post('/products', { name: 'Sneakers', price: 10 }, accessToken);
-  const sale = await post(
-    '/sales',
-    { productId: product.id, startTime: secondsFromNow(-1), totalQuantity: 5 },
-    accessToken,
-  );
-  return sale.id;
-}
 
 /** Retries `open` until it answers `status` (a closed stream is released when its socket closes). */
 async function waitForStatus(open: () => Promise<SseClient>, status: number, keep: SseClient[]) {

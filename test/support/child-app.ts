@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, ROOT } from './processes';
-import { testEnvironment } from './test-app';
+import { ADMIN, testEnvironment } from './test-app';
 
 const MAIN = join(ROOT, 'dist', 'main.js');
 
@@ -64,4 +64,20 @@ export async function postJson(url: string, path: string, body: object, token?: 
     body: JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** A product and a sale open since a second ago, made over HTTP as the admin, for a service in another process. */
+export async function openSaleOver(url: string, totalQuantity = 5): Promise<string> {
+  const { email, password } = ADMIN;
+  const admin = (await postJson(url, '/api/auth/login', { email, password })).body
+    .accessToken as string;
+  const product = await postJson(url, '/api/products', { name: 'Cap', price: 5 }, admin);
+  const startTime = new Date(Date.now() - 1_000).toISOString();
+  const sale = await postJson(
+    url,
+    '/api/sales',
+    { productId: product.body.id, startTime, totalQuantity },
+    admin,
+  );
+  return sale.body.id as string;
 }
