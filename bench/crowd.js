@@ -6,6 +6,7 @@ const { join } = require('node:path');
 const { tmpdir } = require('node:os');
 const { ObjectId } = require('mongodb');
 const { fireCrowd } = require('./crowd-load');
+const { openSaleDocument } = require('./sale-document');
 
 /** Commands an accepted purchase needs on the standalone path: reserve, take, confirm. */
 const COMMANDS_PER_PURCHASE = 3;
@@ -73,26 +74,15 @@ function attributeCommands(commands, result) {
   };
 }
 
-/** An open sale, as the service stores one (the product is copied into it). */
-const saleDocument = (_id, name, stock, now) => ({
-  _id,
-  name,
-  productId: new ObjectId(),
-  product: { name: 'Crowd sneakers', priceCents: 12999 },
-  startTime: new Date(now - 60_000),
-  endTime: null,
-  totalQuantity: stock,
-  remainingQuantity: stock,
-  soldQuantity: 0,
-  maxPerUser: 1,
-  status: 'active',
-  activatedAt: new Date(now - 60_000),
-  acceptedSeq: 0,
-  lastAcceptedAt: null,
-  auditDue: false,
-  createdAt: new Date(now),
-  updatedAt: new Date(now),
-});
+/** An open sale of `stock` units, as the service stores one. */
+const saleDocument = (_id, name, stock, now) =>
+  openSaleDocument({
+    _id,
+    name,
+    product: { _id: new ObjectId(), name: 'Crowd sneakers', priceCents: 12999 },
+    stock,
+    now,
+  });
 
 async function ledgerOf(client, dbName, saleId) {
   const db = client.db(dbName);

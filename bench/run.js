@@ -9,6 +9,7 @@ const { randomBytes } = require('node:crypto');
 const { MongoClient, ObjectId } = require('mongodb');
 const jwt = require('jsonwebtoken');
 const { runCrowds } = require('./crowd');
+const { openSaleDocument } = require('./sale-document');
 
 const ROOT = join(__dirname, '..');
 const smoke = process.argv.includes('--smoke');
@@ -247,26 +248,8 @@ async function seed(db, users) {
     updatedAt: new Date(),
   };
   await db.collection('products').insertOne(product);
-  const sale = (name, fields) => ({
-    _id: new ObjectId(),
-    name,
-    productId: product._id,
-    product: { name: product.name, priceCents: product.priceCents },
-    startTime: new Date(now - 60_000),
-    endTime: null,
-    totalQuantity: 1000,
-    remainingQuantity: 1000,
-    soldQuantity: 0,
-    maxPerUser: 1,
-    status: 'active',
-    activatedAt: new Date(now - 60_000),
-    acceptedSeq: 0,
-    lastAcceptedAt: null,
-    auditDue: false,
-    createdAt: new Date(),
-    updatedAt: new Date(),
-    ...fields,
-  });
+  const sale = (name, fields) =>
+    openSaleDocument({ _id: new ObjectId(), name, product, stock: 1000, now }, fields);
   const readable = sale('R: polled', {
     remainingQuantity: 900,
     soldQuantity: 100,
