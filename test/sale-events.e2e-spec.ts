@@ -280,6 +280,7 @@ describe('the live sale stream: caps, heartbeat, shutdown (e2e)', () => {
     const env = {
       SOCKET_IDLE_TIMEOUT_MS: '1000',
       SSE_HEARTBEAT_MS: '250',
+      ADMISSION_MAX_WAIT_MS: '500', // a waiting buyer must hear back before the idle timeout
       // These bound how long a request takes to arrive, not how long its answer lasts.
       REQUEST_TIMEOUT_MS: '500',
       HEADERS_TIMEOUT_MS: '200',
